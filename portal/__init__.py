@@ -1,0 +1,116 @@
+"""北海道デジタル人材育成ポータル: the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from config import BASE_DIR, Config, get_config
+
+
+def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    `config` is a config class, a mapping of overrides on top of the environment's
+    class, or None for the class named by ``PORTAL_ENV``.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    if config is None or isinstance(config, Mapping):
+        base = get_config()
+        app.config.from_object(base)
+        problems = base.validate()
+        if config:
+            app.config.update(config)
+    else:
+        app.config.from_object(config)
+        problems = config.validate()
+    if problems:
+        raise RuntimeError("configuration refused: " + "; ".join(problems))
+
+    configure_logging(app)
+    register_extensions(app)
+    register_i18n(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_security(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.logger.handlers or app.config.get("ENV_NAME") == "production":
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401  (registers the mappers)
+    from portal.auth.session import configure_login
+    from portal.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    configure_login(app)
+
+    from portal.models.base import install_sqlite_pragmas
+
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+
+
+def register_i18n(app: Flask) -> None:
+    from portal.extensions import babel
+    from portal.i18n import TRANSLATIONS_DIR, compile_catalogues
+    from portal.locale import select_locale, select_timezone
+
+    compile_catalogues()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin import bp as admin_bp
+    from portal.auth import bp as auth_bp
+    from portal.hr import bp as hr_bp
+    from portal.learner import bp as learner_bp
+    from portal.locale import bp as i18n_bp
+    from portal.public import bp as public_bp
+    from portal.trainer import bp as trainer_bp
+
+    for bp in (public_bp, auth_bp, i18n_bp, learner_bp, trainer_bp, hr_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_errors(app: Flask) -> None:
+    from portal.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_security(app: Flask) -> None:
+    from portal.security import register_security_headers
+
+    register_security_headers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.templating import register_templating
+
+    register_templating(app)
+
+
+def register_cli(app: Flask) -> None:
+    from portal.cli import register_commands
+
+    register_commands(app)

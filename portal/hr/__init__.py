@@ -1,0 +1,10 @@
+"""HR's area (/hr/): staff, sections and onboarding, scoped to HR's own organisation."""
+
+from flask import Blueprint
+
+from portal.authz import guard_blueprint
+
+bp = Blueprint("hr", __name__, url_prefix="/hr")
+guard_blueprint(bp, lambda user: user.is_hr)
+
+from portal.hr import views  # noqa: E402,F401

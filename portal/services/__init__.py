@@ -1,0 +1,1 @@
+"""Services hold the rules. They take explicit arguments, flush, and never commit."""
