@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -35,6 +36,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         raise RuntimeError("configuration refused: " + "; ".join(problems))
 
     configure_logging(app)
+    ensure_sqlite_directory(app)
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -50,6 +52,15 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+
+
+def ensure_sqlite_directory(app: Flask) -> None:
+    """The embedded default works from a fresh clone: create the SQLite file's folder."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def register_extensions(app: Flask) -> None:
