@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -25,11 +25,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.users import Person
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
@@ -51,6 +55,43 @@ class StepKind(enum.StrEnum):
 class ReviewMode(enum.StrEnum):
     SELF = "self"  # self-attested
     TRAINER = "trainer"  # reviewed by a trainer
+
+
+class CourseOrigin(enum.StrEnum):
+    DATA = "data"  # came from the reviewed curricula/ data files (`flask curricula sync`)
+    WEB = "web"  # added by a trainer on the web and not (yet) in the data files
+
+
+class ChangeStatus(enum.StrEnum):
+    """Where a catalogue change stands: draft → review → published (or rejected / withdrawn)."""
+
+    DRAFT = "draft"
+    REVIEW = "review"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class AlignmentFramework(db.Model):  # type: ignore[name-defined,misc]
+    """A scheme of alignment targets: the portal's tiers and levels, or DSS-L / DSS-P.
+
+    Kept so that `flask curricula export` can write the frameworks back unchanged.
+    """
+
+    __tablename__ = "alignment_frameworks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    #: ``scheme`` (tier, level: pages hosted by the portal) or ``external`` (DSS-L, DSS-P).
+    kind: Mapped[str] = mapped_column(String(20))
+    name_ja: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(500))
+    document_url: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AlignmentTarget(db.Model):  # type: ignore[name-defined,misc]
@@ -75,6 +116,8 @@ class AlignmentTarget(db.Model):  # type: ignore[name-defined,misc]
     url: Mapped[str | None] = mapped_column(String(500))
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Extra curricula fields kept for round-trip export (short names, notes).
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
 
 class Course(db.Model):  # type: ignore[name-defined,misc]
@@ -114,6 +157,12 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     #: Normalised text (NFKC, katakana→hiragana, lower) for Japanese search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[PublicationStatus] = mapped_column(_enum(PublicationStatus), default=PublicationStatus.DRAFT)
+    #: Where the course came from; sync only retires courses that came from the data files.
+    origin: Mapped[CourseOrigin] = mapped_column(
+        _enum(CourseOrigin, 10), default=CourseOrigin.WEB, server_default=CourseOrigin.WEB.value
+    )
+    #: Order in the catalogue (the data files' order; web additions go to the end).
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     #: Link checker results.
     link_status: Mapped[int | None] = mapped_column(Integer)
     link_ok: Mapped[bool | None] = mapped_column(Boolean)
@@ -130,6 +179,19 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_dead_link(self) -> bool:
         return self.link_ok is False
+
+    @property
+    def is_retired(self) -> bool:
+        return self.status == PublicationStatus.RETIRED
+
+
+class CourseAlignment(db.Model):  # type: ignore[name-defined,misc]
+    """A course aligned to a tier, level or DSS item (mirrors Course.tiers/levels/dss for filtering)."""
+
+    __tablename__ = "course_alignments"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("alignment_targets.id"), primary_key=True, index=True)
 
 
 class Exercise(db.Model):  # type: ignore[name-defined,misc]
@@ -175,7 +237,8 @@ class Achievement(db.Model):  # type: ignore[name-defined,misc]
     description_en: Mapped[str | None] = mapped_column(Text)
     criteria_ja: Mapped[str] = mapped_column(Text)
     criteria_en: Mapped[str | None] = mapped_column(Text)
-    #: SVG file name under curricula/data/images/ and its markup (served at /achievements/<slug>.svg).
+    #: SVG file name under curricula/data/images/ and its markup
+    #: (served at /images/achievements/<slug>.svg, endpoint public.achievement_image).
     image_filename: Mapped[str] = mapped_column(String(200))
     image_svg: Mapped[str] = mapped_column(Text)
     image_alt: Mapped[str] = mapped_column(String(300))
@@ -273,7 +336,61 @@ class FeaturedCourse(db.Model):  # type: ignore[name-defined,misc]
     month: Mapped[date] = mapped_column(Date)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
     comment_ja: Mapped[str | None] = mapped_column(Text)
+    comment_en: Mapped[str | None] = mapped_column(Text)
     chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship(lazy="raise_on_sql")
+
+
+class CatalogueChange(db.Model):  # type: ignore[name-defined,misc]
+    """One change to the catalogue, with who, when, before and after (the change history).
+
+    Trainers' proposals move draft → review → published (approved by an editor) or
+    rejected; `flask curricula sync` and direct actions (URL checked, featured course)
+    are recorded as already published. `before`/`after` are JSON snapshots of the
+    fields concerned (None for a creation / retirement respectively).
+    """
+
+    __tablename__ = "catalogue_changes"
+    __table_args__ = (
+        Index("ix_catalogue_changes_status_created", "status", "created_at"),
+        CheckConstraint(
+            "(subject_type = 'course' AND course_id IS NOT NULL) OR "
+            "(subject_type = 'path' AND path_id IS NOT NULL) OR "
+            "(subject_type NOT IN ('course', 'path'))",
+            name="subject_ref",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: course.create, course.update, course.verify, course.sync, path.update, path.sync, featured.set
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[ChangeStatus] = mapped_column(_enum(ChangeStatus), default=ChangeStatus.DRAFT, index=True)
+    #: course, path or featured.
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_slug: Mapped[str] = mapped_column(String(120))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    path_id: Mapped[int | None] = mapped_column(ForeignKey("learning_paths.id"), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The proposer's reason for the change.
+    comment: Mapped[str | None] = mapped_column(Text)
+    #: web (a person) or sync (`flask curricula sync`).
+    source: Mapped[str] = mapped_column(String(10), default="web")
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    course: Mapped[Course | None] = relationship(lazy="raise_on_sql")
+    path: Mapped[LearningPath | None] = relationship(lazy="raise_on_sql")
+    proposed_by: Mapped[Person | None] = relationship(foreign_keys=[proposed_by_id], lazy="raise_on_sql")
+    decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id], lazy="raise_on_sql")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ChangeStatus.DRAFT, ChangeStatus.REVIEW)
