@@ -32,7 +32,9 @@ from portal.models.users import Person
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class EnrolmentStatus(enum.StrEnum):
@@ -71,7 +73,9 @@ class Enrolment(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     path_id: Mapped[int] = mapped_column(ForeignKey("learning_paths.id"), index=True)
-    status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus), default=EnrolmentStatus.ACTIVE)
+    status: Mapped[EnrolmentStatus] = mapped_column(
+        _enum(EnrolmentStatus), default=EnrolmentStatus.ACTIVE
+    )
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -79,7 +83,9 @@ class Enrolment(db.Model):  # type: ignore[name-defined,misc]
 
     person: Mapped[Person] = relationship(lazy="raise_on_sql")
     path: Mapped[LearningPath] = relationship(lazy="raise_on_sql")
-    records: Mapped[list[StepRecord]] = relationship(back_populates="enrolment", lazy="raise_on_sql")
+    records: Mapped[list[StepRecord]] = relationship(
+        back_populates="enrolment", lazy="raise_on_sql"
+    )
 
 
 class EvidenceFile(db.Model):  # type: ignore[name-defined,misc]
@@ -105,7 +111,11 @@ class StepRecord(db.Model):  # type: ignore[name-defined,misc]
     """The learner's record of one step. At most one per (enrolment, step); edits add versions."""
 
     __tablename__ = "step_records"
-    __table_args__ = (UniqueConstraint("enrolment_id", "step_id", name="uq_step_records_enrolment_step"),)
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "step_id", name="uq_step_records_enrolment_step"),
+        #: The trainers' review queue reads records by state, oldest submission first.
+        Index("ix_step_records_state_updated", "state", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
@@ -129,7 +139,9 @@ class StepRecordVersion(db.Model):  # type: ignore[name-defined,misc]
     """One version of what the learner entered for a step. Never updated after insert."""
 
     __tablename__ = "step_record_versions"
-    __table_args__ = (UniqueConstraint("record_id", "version", name="uq_step_record_versions_record_version"),)
+    __table_args__ = (
+        UniqueConstraint("record_id", "version", name="uq_step_record_versions_record_version"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("step_records.id"), index=True)
@@ -152,6 +164,8 @@ class Review(db.Model):  # type: ignore[name-defined,misc]
     """A trainer's decision on a submitted version, with comments per rubric item."""
 
     __tablename__ = "reviews"
+    #: One decision per submitted version: two trainers cannot both decide on it.
+    __table_args__ = (UniqueConstraint("record_id", "version", name="uq_reviews_record_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("step_records.id"), index=True)
@@ -193,3 +207,18 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SelfCheckResult(db.Model):  # type: ignore[name-defined,misc]
+    """A learner's optional self-check (DSS-L areas) and the starting tier it suggested."""
+
+    __tablename__ = "selfcheck_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    #: {question code: answer 0–3}
+    answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    #: {"T1": average, …} and {"why": average, …}, kept so the explanation can be shown again.
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    suggested_tier: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
