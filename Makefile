@@ -33,7 +33,9 @@ migrate: install
 # Everything `make demo` prepares, without starting the server (idempotent).
 setup-demo: migrate translations
 	$(FLASK) orgs sync
+	$(FLASK) curricula sync
 	$(FLASK) demo seed
+	$(FLASK) keys generate --if-missing
 
 demo: setup-demo
 	@echo ""

@@ -121,6 +121,10 @@ class Config:
 class DevConfig(Config):
     ENV_NAME = "development"
     DEBUG = False  # the Werkzeug debugger stays off; `make demo` is a realistic run
+    #: Development only (README "Key management"): production refuses an empty passphrase.
+    SIGNING_KEY_PASSPHRASE = (
+        os.environ.get("SIGNING_KEY_PASSPHRASE") or "dev-only-signing-passphrase"  # noqa: S105
+    )
 
 
 class TestConfig(Config):

@@ -8,12 +8,25 @@ Semantics follow ``jsonschema``'s ``Draft201909Validator`` without a format chec
 (``format`` is an annotation).  The tests check the two agree on every reference
 credential and on thousands of mutations of them.
 
-Speed comes from two static analyses done once at compile time:
+Speed comes from static analyses done once at compile time:
 
 * ``admits`` – the Python types a sub-schema can possibly accept, so ``oneOf``/``anyOf``
   only evaluate branches that could match the instance's type;
 * ``trivial`` – the Python types a sub-schema accepts *unconditionally* (e.g.
-  ``{"type": "string"}``), so containers skip calling it for such members.
+  ``{"type": "string"}``), so containers skip calling it for such members;
+* ``dispatch`` – per Python type, the cheapest equivalent check for values of exactly that
+  type: it skips the ``isinstance`` tests and combinator layers that cannot matter, and
+  for string leaves it is a C callable (``frozenset.__contains__`` for an enum,
+  ``Pattern.search`` for a pattern), so such a member costs no Python frame at all.
+
+Containers look members up in per-property *member tables* (exact Python type -> ``None``
+for "always valid", or the dispatched check), so a member costs one dict lookup by key,
+one by type and at most one call.  Types the tables do not list (anything ``json.loads``
+does not produce, e.g. ``str`` subclasses) make the container fall back to the general
+checks, so results never depend on the fast path.
+
+Internally a check answers with any truthy/falsy value (``Pattern.search`` returns a match
+or None); :func:`compile_schema` returns a predicate that answers a strict ``bool``.
 
 Supported keywords: type, enum, const, pattern, minLength, maxLength, minItems, maxItems,
 minProperties, maxProperties, required, properties, additionalProperties, propertyNames,
@@ -25,11 +38,15 @@ compile time, so the caller can fall back to ``jsonschema``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+#: A compiled schema: True if the instance is valid.
 Check = Callable[[Any], bool]
+#: A compiled sub-schema: truthy if the instance is valid (see the module docstring).
+Pred = Callable[[Any], object]
 
 _ANNOTATIONS = frozenset(
     {
@@ -89,7 +106,17 @@ _TYPE_NAMES: dict[str, frozenset[type]] = {
     "integer": frozenset({int, float}),
     "number": frozenset({int, float}),
 }
+#: Every type ``json.loads`` produces: the keys of a member table.
+_JSON_TYPES: frozenset[type] = _DISPATCH | {float}
+_SIMPLE_TYPES: dict[str, type] = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "null": _NONE,
+}
 _EMPTY: frozenset[type] = frozenset()
+_STRINGS: frozenset[type] = frozenset({str})
 _FUSABLE = frozenset({"object", "array", "string"})
 
 
@@ -98,36 +125,16 @@ class UnsupportedSchema(Exception):
 
 
 class Node(NamedTuple):
-    """A compiled sub-schema."""
+    """A compiled sub-schema (or one keyword group of it)."""
 
-    check: Check
+    check: Pred
     #: Python types for which every instance is valid (exact ``type(x)`` match).
     trivial: frozenset[type]
     #: Python types that can possibly be valid (None = unknown).
     admits: frozenset[type] | None
-    #: Per Python type, a cheaper check equivalent to ``check`` for values of that type
-    #: (lets containers bypass a ``oneOf``/``anyOf`` layer).
-    dispatch: Mapping[type, Check] = MappingProxyType({})
-
-
-def _is_type(value: Any, name: str) -> bool:
-    if name == "integer":
-        if isinstance(value, bool):
-            return False
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if name == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if name == "boolean":
-        return isinstance(value, bool)
-    if name == "object":
-        return isinstance(value, dict)
-    if name == "array":
-        return isinstance(value, list)
-    if name == "string":
-        return isinstance(value, str)
-    if name == "null":
-        return value is None
-    raise UnsupportedSchema(f"type {name}")
+    #: Per Python type, a cheaper check equivalent to ``check`` for values of exactly that
+    #: type (lets containers bypass ``isinstance`` tests and ``oneOf``/``anyOf`` layers).
+    dispatch: Mapping[type, Pred] = MappingProxyType({})
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -153,9 +160,50 @@ def _never(_: Any) -> bool:
     return False
 
 
-_NO_DISPATCH: Mapping[type, Check] = MappingProxyType({})
+_NO_DISPATCH: Mapping[type, Pred] = MappingProxyType({})
 _ALWAYS = Node(_always, _DISPATCH, None)
 _NEVER = Node(_never, _EMPTY, _EMPTY)
+#: Upper bound standing in for "no maxItems/maxProperties".
+_UNBOUNDED = sys.maxsize
+
+#: A member table: exact member type -> None (always valid) or the check to call.
+MemberTable = dict[type, Pred | None]
+
+
+def _member_table(node: Node) -> MemberTable:
+    """How a container checks one member against ``node`` (see the module docstring).
+
+    Never mutated after construction; a plain dict because it is read on the hot path.
+    """
+    return {
+        kind: None if kind in node.trivial else node.dispatch.get(kind, node.check)
+        for kind in _JSON_TYPES
+    }
+
+
+_ALWAYS_TABLE: MemberTable = _member_table(_ALWAYS)
+
+
+class _MemberTables(dict[Any, MemberTable]):
+    """Member tables by property name; other names get the ``additionalProperties`` one.
+
+    ``tables[name]`` is a single C-level lookup (``__missing__`` runs only for names the
+    schema does not list), cheaper than ``tables.get(name, extra)`` on the hot path.
+    """
+
+    __slots__ = ("extra",)
+
+    def __init__(self, tables: Mapping[str, MemberTable], extra: MemberTable) -> None:
+        super().__init__(tables)
+        self.extra = extra
+
+    def __missing__(self, key: Any) -> MemberTable:
+        return self.extra
+
+
+def _never_except(types: Iterable[type]) -> dict[type, Pred]:
+    """Dispatch entries rejecting every dispatched type outside ``types``."""
+    return dict.fromkeys(_DISPATCH.difference(types), _never)
 
 
 def _intersect(a: frozenset[type] | None, b: frozenset[type] | None) -> frozenset[type] | None:
@@ -166,6 +214,47 @@ def _intersect(a: frozenset[type] | None, b: frozenset[type] | None) -> frozense
     return a & b
 
 
+def _chain(checks: list[Pred]) -> Pred:
+    """All of ``checks`` (short-circuit, in order)."""
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+
+        def both(value: Any) -> object:
+            return first(value) and second(value)
+
+        return both
+    frozen = tuple(checks)
+
+    def every(value: Any) -> bool:
+        for check in frozen:  # noqa: SIM110 - explicit loop is faster on the hot path
+            if not check(value):
+                return False
+        return True
+
+    return every
+
+
+def _all_of(parts: list[Node], admits: frozenset[type] | None) -> Node:
+    """The conjunction of ``parts`` (keyword groups or sub-schemas), with its analyses."""
+    trivial = _DISPATCH
+    for part in parts:
+        trivial = trivial & part.trivial
+    if admits is not None:
+        trivial = trivial & admits
+    dispatch: dict[type, Pred] = {}
+    for kind in _DISPATCH - trivial:
+        # Parts that always accept this type can be skipped for it.
+        relevant = [p.dispatch.get(kind, p.check) for p in parts if kind not in p.trivial]
+        if relevant:
+            dispatch[kind] = _chain(relevant)
+    check = _chain([p.check for p in parts])
+    return Node(check, trivial, admits, MappingProxyType(dispatch) if dispatch else _NO_DISPATCH)
+
+
 class Compiler:
     """Compile one root schema; ``$ref`` pointers are resolved against that root."""
 
@@ -174,7 +263,12 @@ class Compiler:
         self._refs: dict[str, list[Node]] = {}
 
     def compile(self) -> Check:
-        return self._compile(self.root).check
+        check = self._compile(self.root).check
+
+        def is_valid(instance: Any) -> bool:
+            return bool(check(instance))
+
+        return is_valid
 
     # -- references ----------------------------------------------------------------
     def _resolve(self, ref: str) -> Any:
@@ -201,7 +295,7 @@ class Compiler:
         # Recursive reference still being compiled: bind late, assume nothing.
         late = cell
 
-        def deferred(value: Any) -> bool:
+        def deferred(value: Any) -> object:
             return late[0].check(value)
 
         return Node(deferred, _EMPTY, None)
@@ -223,89 +317,62 @@ class Compiler:
         if keywords in ({"oneOf"}, {"anyOf"}):
             key = "oneOf" if "oneOf" in keywords else "anyOf"
             return self._combinator(key, schema[key])
-        checks: list[Check] = []
+        parts: list[Node] = []
         admits: frozenset[type] | None = None
-        trivial_parts: list[frozenset[type]] = []
+        type_part: Node | None = None
+        type_admits: frozenset[type] = _EMPTY
+        if "type" in schema:
+            type_check, type_admits = self._type(schema["type"])
+            admits = type_admits
+            type_part = Node(
+                type_check,
+                type_admits & _DISPATCH,
+                type_admits,
+                MappingProxyType(_never_except(type_admits)),
+            )
+        if "$ref" in schema:
+            node = self._ref(schema["$ref"])
+            parts.append(node)
+            admits = _intersect(admits, node.admits)
+        if "enum" in schema:
+            node = self._enum(schema["enum"])
+            parts.append(node)
+            admits = _intersect(admits, node.admits)
+            if node.admits == _STRINGS and str in type_admits:
+                # A string enum only accepts strings, which the declared type accepts: the
+                # type check is implied (saves a call per value, e.g. achievementType).
+                type_part = None
+        if "const" in schema:
+            const = schema["const"]
+            parts.append(Node(lambda v: json_equal(v, const), _EMPTY, None))
         # A lone "type" of object/array/string is fused into that group's check (which then
         # rejects other types itself), saving one call per instance.
         declared = schema.get("type")
         fused = declared if isinstance(declared, str) and declared in _FUSABLE else None
-        type_check: Check | None = None
-        if "type" in schema:
-            type_check, type_admits = self._type(schema["type"])
-            admits = type_admits
-            trivial_parts.append(type_admits & _DISPATCH)
-            checks.append(type_check)
-        if "$ref" in schema:
-            node = self._ref(schema["$ref"])
-            checks.append(node.check)
-            admits = _intersect(admits, node.admits)
-            trivial_parts.append(node.trivial)
-        if "enum" in schema:
-            check, enum_admits = self._enum(schema["enum"])
-            checks.append(check)
-            admits = _intersect(admits, enum_admits)
-            trivial_parts.append(_EMPTY)
-        if "const" in schema:
-            const = schema["const"]
-            checks.append(lambda v: json_equal(v, const))
-            trivial_parts.append(_EMPTY)
         for name, builder in (
             ("string", self._string),
             ("array", self._array),
             ("object", self._object),
         ):
-            part = builder(schema, fused == name)
-            if part is not None:
-                check, untouched = part
-                if fused == name and type_check is not None:
-                    # The strict group check also rejects other types: drop the type check.
-                    checks.remove(type_check)
-                    untouched = _EMPTY
-                checks.append(check)
-                trivial_parts.append(untouched)
+            group = builder(schema, fused == name)
+            if group is not None:
+                parts.append(group)
+                if fused == name:
+                    type_part = None  # the strict group check also rejects other types
         for key in ("allOf", "anyOf", "oneOf"):
             if key in schema:
                 node = self._combinator(key, schema[key])
-                checks.append(node.check)
+                parts.append(node)
                 admits = _intersect(admits, node.admits)
-                trivial_parts.append(node.trivial)
         if "not" in schema:
             inner = self._compile(schema["not"]).check
-            checks.append(lambda v: not inner(v))
-            trivial_parts.append(_EMPTY)
-        trivial = _DISPATCH
-        for trivial_part in trivial_parts:
-            trivial = trivial & trivial_part
-        if admits is not None:
-            trivial = trivial & admits
-        return Node(self._chain(checks), trivial, admits)
-
-    @staticmethod
-    def _chain(checks: list[Check]) -> Check:
-        if not checks:
-            return _always
-        if len(checks) == 1:
-            return checks[0]
-        if len(checks) == 2:
-            first, second = checks
-
-            def both(value: Any) -> bool:
-                return first(value) and second(value)
-
-            return both
-        frozen = tuple(checks)
-
-        def every(value: Any) -> bool:
-            for check in frozen:  # noqa: SIM110 - explicit loop is faster on the hot path
-                if not check(value):
-                    return False
-            return True
-
-        return every
+            parts.append(Node(lambda v: not inner(v), _EMPTY, None))
+        if type_part is not None:
+            parts.insert(0, type_part)  # cheapest first
+        return _all_of(parts, admits)
 
     # -- keyword groups ------------------------------------------------------------
-    def _type(self, declared: Any) -> tuple[Check, frozenset[type]]:
+    def _type(self, declared: Any) -> tuple[Pred, frozenset[type]]:
         names = [declared] if isinstance(declared, str) else declared
         if not isinstance(names, list) or not names:
             raise UnsupportedSchema("type")
@@ -314,34 +381,42 @@ class Compiler:
             if name not in _TYPE_NAMES:
                 raise UnsupportedSchema(f"type {name}")
             admits = admits | _TYPE_NAMES[name]
-        if names == ["string"]:
-            return (lambda v: isinstance(v, str)), admits
-        if names == ["object"]:
-            return (lambda v: isinstance(v, dict)), admits
-        if names == ["array"]:
-            return (lambda v: isinstance(v, list)), admits
-        if names == ["boolean"]:
-            return (lambda v: isinstance(v, bool)), admits
-        frozen = tuple(names)
-        # "integer" admits integral floats: keep the float case out of the trivial set.
-        return (lambda v: any(_is_type(v, n) for n in frozen)), admits
+        if len(names) == 1 and names[0] in _SIMPLE_TYPES:
+            only = _SIMPLE_TYPES[names[0]]
+            return (lambda v: isinstance(v, only)), admits
+        # As jsonschema: bool is never a number, and "integer" admits integral floats (so
+        # floats stay out of the trivial set).
+        simple = tuple(_SIMPLE_TYPES[n] for n in names if n in _SIMPLE_TYPES)
+        number = "number" in names
+        integer = "integer" in names
 
-    def _enum(self, values: Any) -> tuple[Check, frozenset[type] | None]:
+        def type_check(value: Any) -> bool:
+            if isinstance(value, simple):
+                return True
+            if not (number or integer) or isinstance(value, bool):
+                return False
+            if isinstance(value, int):
+                return True
+            return isinstance(value, float) and (number or value.is_integer())
+
+        return type_check, admits
+
+    def _enum(self, values: Any) -> Node:
         if not isinstance(values, list):
             raise UnsupportedSchema("enum")
         if all(isinstance(e, str) for e in values):
             allowed = frozenset(values)
-            return (lambda v: isinstance(v, str) and v in allowed), frozenset({str})
+            dispatch: dict[type, Pred] = _never_except(_STRINGS)
+            dispatch[str] = allowed.__contains__
+            check: Pred = lambda v: isinstance(v, str) and v in allowed  # noqa: E731
+            return Node(check, _EMPTY, _STRINGS, MappingProxyType(dispatch))
         frozen = tuple(values)
-        return (lambda v: any(json_equal(v, e) for e in frozen)), None
+        return Node(lambda v: any(json_equal(v, e) for e in frozen), _EMPTY, None)
 
-    def _string(
-        self, schema: Mapping[str, Any], strict: bool = False
-    ) -> tuple[Check, frozenset[type]] | None:
-        parts: list[Check] = []
+    def _string(self, schema: Mapping[str, Any], strict: bool = False) -> Node | None:
+        parts: list[Pred] = []
         if "pattern" in schema:
-            search = re.compile(schema["pattern"]).search
-            parts.append(lambda v: search(v) is not None)
+            parts.append(re.compile(schema["pattern"]).search)
         if "minLength" in schema:
             low = int(schema["minLength"])
             parts.append(lambda v: len(v) >= low)
@@ -350,26 +425,25 @@ class Compiler:
             parts.append(lambda v: len(v) <= high)
         if not parts:
             return None
-        frozen = tuple(parts)
+        on_string = _chain(parts)  # only ever called with a str
 
-        def string_check(value: Any) -> bool:
+        def string_check(value: Any) -> object:
             if not isinstance(value, str):
                 return not strict
-            for part in frozen:  # noqa: SIM110 - explicit loop is faster on the hot path
-                if not part(value):
-                    return False
-            return True
+            return on_string(value)
 
-        return string_check, _DISPATCH - {str}
+        dispatch: dict[type, Pred] = _never_except(_STRINGS) if strict else {}
+        dispatch[str] = on_string
+        untouched = _EMPTY if strict else _DISPATCH - {str}
+        return Node(string_check, untouched, None, MappingProxyType(dispatch))
 
-    def _array(
-        self, schema: Mapping[str, Any], strict: bool = False
-    ) -> tuple[Check, frozenset[type]] | None:
+    def _array(self, schema: Mapping[str, Any], strict: bool = False) -> Node | None:
         keys = ("minItems", "maxItems", "items", "contains")
         if not any(k in schema for k in keys):
             return None
         low = int(schema.get("minItems", 0))
-        high = int(schema["maxItems"]) if "maxItems" in schema else -1
+        top = int(schema["maxItems"]) if "maxItems" in schema else _UNBOUNDED
+        sized = low > 0 or top != _UNBOUNDED
         items = schema.get("items")
         positional: tuple[Node, ...] = ()
         extra: Node | None = None
@@ -383,20 +457,16 @@ class Compiler:
         contains = self._compile(schema["contains"]) if "contains" in schema else None
         contains_any = self._string_enum(schema.get("contains"))
         if contains_any is not None:
-            contains = None  # handled by the set test below
+            contains = None  # handled by set tests
         count = len(positional)
 
-        def array_check(value: Any) -> bool:
-            if not isinstance(value, list):
-                return not strict
-            size = len(value)
-            if size < low or (high >= 0 and size > high):
+        def general(value: list[Any]) -> bool:
+            """Every keyword of the group, for any list (no fast paths)."""
+            if sized and not low <= len(value) <= top:
                 return False
             if each is not None:
-                trivial, check, dispatch = each.trivial, each.check, each.dispatch
                 for item in value:
-                    kind = type(item)
-                    if kind not in trivial and not dispatch.get(kind, check)(item):
+                    if type(item) not in each.trivial and not each.check(item):
                         return False
             elif positional:
                 for node, item in zip(positional, value, strict=False):
@@ -414,7 +484,6 @@ class Compiler:
                 else:
                     return False
             elif contains_any is not None:
-                # "contains": {"enum": [strings]} -> a set test in C (hashable items only).
                 for item in value:
                     if isinstance(item, str) and item in contains_any:
                         break
@@ -422,7 +491,37 @@ class Compiler:
                     return False
             return True
 
-        return array_check, _DISPATCH - {list}
+        on_list: Callable[[list[Any]], object] = general
+        if each is not None and contains is None:
+            # The usual shapes: "items" alone (arrays of objects) or with a string-enum
+            # "contains" (the "type" arrays): one member-table lookup per item.
+            table = _member_table(each)
+
+            def each_item(value: list[Any]) -> bool:
+                if sized and not low <= len(value) <= top:
+                    return False
+                try:
+                    for item in value:
+                        check = table[type(item)]
+                        if check is not None and not check(item):
+                            return False
+                    # A set test in C; only unhashable items (dicts, lists) raise, and those
+                    # can never equal a string, so the loop in ``general`` decides then.
+                    return contains_any is None or not contains_any.isdisjoint(value)
+                except (KeyError, TypeError):  # a type the table does not list / unhashable
+                    return general(value)
+
+            on_list = each_item
+
+        def array_check(value: Any) -> object:
+            if not isinstance(value, list):
+                return not strict
+            return on_list(value)
+
+        dispatch: dict[type, Pred] = _never_except({list}) if strict else {}
+        dispatch[list] = on_list
+        untouched = _EMPTY if strict else _DISPATCH - {list}
+        return Node(array_check, untouched, None, MappingProxyType(dispatch))
 
     @staticmethod
     def _string_enum(schema: Any) -> frozenset[str] | None:
@@ -434,9 +533,7 @@ class Compiler:
             return frozenset(values)
         return None
 
-    def _object(
-        self, schema: Mapping[str, Any], strict: bool = False
-    ) -> tuple[Check, frozenset[type]] | None:
+    def _object(self, schema: Mapping[str, Any], strict: bool = False) -> Node | None:
         if "patternProperties" in schema:
             raise UnsupportedSchema("patternProperties")
         keys = (
@@ -449,85 +546,90 @@ class Compiler:
         )
         if not any(k in schema for k in keys):
             return None
-        needed = tuple(schema.get("required", ()))
+        needed = frozenset(schema.get("required", ()))
         low = int(schema.get("minProperties", 0))
-        high = int(schema["maxProperties"]) if "maxProperties" in schema else -1
-        props: dict[str, tuple[frozenset[type], Check, Mapping[type, Check]]] = {}
+        top = int(schema["maxProperties"]) if "maxProperties" in schema else _UNBOUNDED
+        sized = low > 0 or top != _UNBOUNDED
+        tables: dict[str, MemberTable] = {}
+        checks: dict[str, Pred] = {}
         for key, sub in schema.get("properties", {}).items():
             node = self._compile(sub)
-            props[key] = (node.trivial, node.check, node.dispatch)
+            tables[key], checks[key] = _member_table(node), node.check
         additional = schema.get("additionalProperties", True)
         extra = None if additional is True else self._compile(additional)
-        extra_entry: tuple[frozenset[type], Check, Mapping[type, Check]] = (
-            (extra.trivial, extra.check, extra.dispatch)
-            if extra is not None
-            else (_DISPATCH, _always, _NO_DISPATCH)
-        )
-        check_members = bool(props) or extra is not None
+        members = _MemberTables(tables, _ALWAYS_TABLE if extra is None else _member_table(extra))
+        extra_check = _always if extra is None else extra.check
+        check_members = bool(tables) or extra is not None
         names = self._compile(schema["propertyNames"]).check if "propertyNames" in schema else None
 
-        def object_check(value: Any) -> bool:
-            if not isinstance(value, dict):
-                return not strict
-            for key in needed:
-                if key not in value:
-                    return False
-            if low or high >= 0:
-                size = len(value)
-                if size < low or (high >= 0 and size > high):
-                    return False
+        def on_dict(value: dict[Any, Any]) -> bool:
+            if needed and not value.keys() >= needed:
+                return False
+            if sized and not low <= len(value) <= top:
+                return False
             if check_members:
-                get = props.get
-                for key, item in value.items():
-                    trivial, check, dispatch = get(key, extra_entry)
-                    kind = type(item)
-                    if kind not in trivial and not dispatch.get(kind, check)(item):
-                        return False
+                try:
+                    for key, item in value.items():
+                        check = members[key][type(item)]
+                        if check is not None and not check(item):
+                            return False
+                except KeyError:  # a member of a type the tables do not list
+                    check_for = checks.get
+                    for key, item in value.items():
+                        if not check_for(key, extra_check)(item):
+                            return False
             if names is not None:
                 for key in value:
                     if not names(key):
                         return False
             return True
 
-        return object_check, _DISPATCH - {dict}
+        def object_check(value: Any) -> object:
+            if not isinstance(value, dict):
+                return not strict
+            return on_dict(value)
+
+        dispatch: dict[type, Pred] = _never_except({dict}) if strict else {}
+        dispatch[dict] = on_dict
+        untouched = _EMPTY if strict else _DISPATCH - {dict}
+        return Node(object_check, untouched, None, MappingProxyType(dispatch))
 
     def _combinator(self, key: str, subschemas: Any) -> Node:
         if not isinstance(subschemas, list) or not subschemas:
             raise UnsupportedSchema(key)
         nodes = [self._compile(s) for s in subschemas]
         if key == "allOf":
-            checks = tuple(n.check for n in nodes)
             admits: frozenset[type] | None = None
-            trivial = _DISPATCH
             for n in nodes:
                 admits = _intersect(admits, n.admits)
-                trivial = trivial & n.trivial
-            return Node(lambda v: all(c(v) for c in checks), trivial, admits)
+            return _all_of(nodes, admits)
         union: frozenset[type] | None = _EMPTY
         for n in nodes:
             union = None if union is None or n.admits is None else union | n.admits
-        table: dict[type, tuple[int, tuple[Check, ...]]] = {}
+        table: dict[type, tuple[int, tuple[Pred, ...]]] = {}
         trivial_types: set[type] = set()
-        direct: dict[type, Check] = {}
+        direct: dict[type, Pred] = {}
         for pytype in _DISPATCH:
             always = sum(1 for n in nodes if pytype in n.trivial)
-            candidates = [
-                n
+            candidates = tuple(
+                n.dispatch.get(pytype, n.check)
                 for n in nodes
                 if pytype not in n.trivial and (n.admits is None or pytype in n.admits)
-            ]
-            others = tuple(n.check for n in candidates)
-            table[pytype] = (always, others)
-            if key == "anyOf" and always:
-                trivial_types.add(pytype)
-            if key == "oneOf" and always == 1 and not others:
-                trivial_types.add(pytype)
-            if always == 0 and len(candidates) == 1:
-                # Exactly one branch can match this type: validate with it directly.
-                only = candidates[0]
-                direct[pytype] = only.dispatch.get(pytype, only.check)
-            elif always == 0 and not candidates or (key == "oneOf" and always > 1):
+            )
+            table[pytype] = (always, candidates)
+            if key == "anyOf":
+                if always:
+                    trivial_types.add(pytype)
+                elif candidates:
+                    direct[pytype] = self._any(candidates)
+                else:
+                    direct[pytype] = _never
+            elif always > 1 or (always == 0 and not candidates):
                 direct[pytype] = _never
+            elif always == 1 and not candidates:
+                trivial_types.add(pytype)
+            else:
+                direct[pytype] = self._exactly_one(always == 1, candidates)
         everything = (0, tuple(n.check for n in nodes))
         if key == "anyOf":
 
@@ -555,6 +657,55 @@ class Compiler:
             return matched
 
         return Node(one_of, frozenset(trivial_types), union, MappingProxyType(direct))
+
+    @staticmethod
+    def _any(candidates: tuple[Pred, ...]) -> Pred:
+        """``anyOf`` over ``candidates`` (none trivially true), for one Python type."""
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) == 2:
+            first, second = candidates
+
+            def either(value: Any) -> object:
+                return first(value) or second(value)
+
+            return either
+
+        def any_candidate(value: Any) -> bool:
+            for check in candidates:  # noqa: SIM110 - explicit loop is faster on the hot path
+                if check(value):
+                    return True
+            return False
+
+        return any_candidate
+
+    @staticmethod
+    def _exactly_one(matched: bool, candidates: tuple[Pred, ...]) -> Pred:
+        """``oneOf`` for one Python type: ``matched`` says a trivial branch already matched."""
+        if not matched and len(candidates) == 1:
+            return candidates[0]
+        if matched and len(candidates) == 1:
+            only = candidates[0]
+            return lambda v: not only(v)
+        if not matched and len(candidates) == 2:
+            first, second = candidates
+
+            def one_of_two(value: Any) -> bool:
+                # Exactly one: both are always evaluated (truthiness, not identity).
+                return (not first(value)) is not (not second(value))
+
+            return one_of_two
+
+        def exactly_one(value: Any) -> bool:
+            found = matched
+            for check in candidates:
+                if check(value):
+                    if found:
+                        return False
+                    found = True
+            return found
+
+        return exactly_one
 
 
 def compile_schema(schema: Mapping[str, Any]) -> Check:

@@ -51,6 +51,19 @@ def _parse_datetime_z(value: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def datetime_z_seconds(value: object) -> int | None:
+    """:func:`parse_datetime_z` as whole seconds since the epoch (floored), or None."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    return _datetime_z_seconds(value)
+
+
+@lru_cache(maxsize=4096)
+def _datetime_z_seconds(value: str) -> int | None:
+    parsed = _parse_datetime_z(value)
+    return None if parsed is None else int(parsed.timestamp() // 1)
+
+
 def to_numeric_date(value: datetime) -> int:
     """Seconds since the epoch (JWT NumericDate), flooring sub-seconds."""
     return int(value.astimezone(UTC).timestamp() // 1)

@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from badges._time import parse_datetime_z
+from badges._time import datetime_z_seconds
 from badges.bake import MAX_INPUT_BYTES, InputKind, extract_any
 from badges.errors import BadgeError, BadgeInputError, BadgeStatusError
 from badges.jose import DecodedJws, decode_compact, decode_header, loads_strict
@@ -210,20 +210,29 @@ _CLAIMS_OK = Check("claims", "ok", "claims.ok")
 _EXPIRY_OK = Check("expiry", "ok", "expiry.ok")
 
 
+# Stateless parameter objects, shared by every verification.
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
 def _signature_ok(key: TrustedKey, alg: str, jws: DecodedJws) -> bool:
-    public = key.public_key
+    # TrustedKey derives ``alg`` from the key type when it loads the JWK (RSA -> RS256,
+    # P-256 -> ES256), so ``key.alg`` tells the key type without an ABC isinstance call.
     try:
-        if alg == "RS256" and isinstance(public, rsa.RSAPublicKey):
-            if len(jws.signature) != (public.key_size + 7) // 8:
+        if alg == "RS256" and key.alg == "RS256":
+            rsa_key = cast(rsa.RSAPublicKey, key.public_key)
+            if len(jws.signature) != (rsa_key.key_size + 7) // 8:
                 return False
-            public.verify(jws.signature, jws.signing_input, padding.PKCS1v15(), hashes.SHA256())
+            rsa_key.verify(jws.signature, jws.signing_input, _PKCS1V15, _SHA256)
             return True
-        if alg == "ES256" and isinstance(public, ec.EllipticCurvePublicKey):
+        if alg == "ES256" and key.alg == "ES256":
+            ec_key = cast(ec.EllipticCurvePublicKey, key.public_key)
             if len(jws.signature) != 64:
                 return False
             r = int.from_bytes(jws.signature[:32], "big")
             s = int.from_bytes(jws.signature[32:], "big")
-            public.verify(encode_dss_signature(r, s), jws.signing_input, ec.ECDSA(hashes.SHA256()))
+            ec_key.verify(encode_dss_signature(r, s), jws.signing_input, _ECDSA_SHA256)
             return True
     except InvalidSignature:
         return False
@@ -289,6 +298,8 @@ def _window_fields(credential: Mapping[str, Any], vcdm: str | None) -> tuple[str
 
 
 def _numeric(value: object) -> int | None:
+    if type(value) is int:  # the usual JSON NumericDate
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
@@ -341,8 +352,8 @@ def _check_claims(
             checks.append(Check("claims", "fail", "claims.bad_type", {"claim": claim}))
             continue
         if field_name in credential:
-            when = parse_datetime_z(credential[field_name])
-            if when is not None and int(when.timestamp() // 1) != number:
+            when = datetime_z_seconds(credential[field_name])
+            if when is not None and when != number:
                 checks.append(
                     Check(
                         "claims",
@@ -351,8 +362,10 @@ def _check_claims(
                         {"claim": claim, "field": field_name},
                     )
                 )
-    if not any(c.status == "fail" for c in checks):
-        checks.insert(0, _CLAIMS_OK)
+    for check in checks:
+        if check.status == "fail":
+            return checks
+    checks.insert(0, _CLAIMS_OK)
     return checks
 
 
@@ -543,15 +556,15 @@ def _check_expiry(
     starts: list[int] = []
     ends: list[int] = []
     if start_field in credential:
-        start = parse_datetime_z(credential[start_field])
+        start = datetime_z_seconds(credential[start_field])
         if start is None:
             return Check("expiry", "fail", "expiry.bad_datetime", {"field": start_field})
-        starts.append(int(start.timestamp() // 1))
+        starts.append(start)
     if end_field in credential:
-        end = parse_datetime_z(credential[end_field])
+        end = datetime_z_seconds(credential[end_field])
         if end is None:
             return Check("expiry", "fail", "expiry.bad_datetime", {"field": end_field})
-        ends.append(int(end.timestamp() // 1))
+        ends.append(end)
     if payload is not None:
         nbf = _numeric(payload.get("nbf"))
         exp = _numeric(payload.get("exp"))
@@ -697,7 +710,7 @@ def _check_revocation_list(
     document = _fetch(resolver, url)
     if document is None:
         return Check("status", unchecked, "status.unchecked", {"url": _short(url)})
-    if not isinstance(document, Mapping):
+    if type(document) is not dict and not isinstance(document, Mapping):  # dict: no ABC check
         raise BadgeStatusError("status.bad_list", {"reason": "not JSON"})
     if document.get("type", "1EdTechRevocationList") != "1EdTechRevocationList":
         raise BadgeStatusError("status.bad_list", {"reason": "type"})
@@ -844,7 +857,9 @@ def _verify(
         if isinstance(inner, dict):
             credential = dict(inner)
         else:
-            credential = {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
+            credential = dict(payload)  # a C-level copy, then drop the JWT claims
+            for claim in JWT_CLAIMS.intersection(credential):
+                del credential[claim]
         shape, vcdm = _check_shape(credential)
         checks.extend(_check_claims(payload, credential, vcdm, strict_claims))
     else:
@@ -859,7 +874,11 @@ def _verify(
             payload, credential, vcdm, int(now.timestamp() // 1), int(skew.total_seconds())
         )
     )
-    valid = not any(c.status == "fail" for c in checks)
+    valid = True
+    for check in checks:
+        if check.status == "fail":
+            valid = False
+            break
     return VerificationResult(
         valid=valid,
         checks=checks,

@@ -7,4 +7,4 @@ from portal.authz import guard_blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, lambda user: user.is_admin)
 
-from portal.admin import views  # noqa: E402,F401
+from portal.admin import audit, overview, views  # noqa: E402,F401

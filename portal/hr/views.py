@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -11,27 +11,31 @@ from portal.auth.views import send_password_mail
 from portal.exceptions import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.hr import bp
+from portal.hr.common import achievement_index, actor, display_tz, int_arg, lang, organisation
 from portal.hr.forms import (
+    AwardRecordForm,
     PersonCreateForm,
     PersonRolesForm,
     PersonSectionForm,
     StaffImportForm,
     UnitCreateForm,
+    UnitMergeForm,
+    UnitMoveForm,
     UnitRenameForm,
 )
-from portal.models import Email, Organisation, Person, Placement, Role, Unit, UnitKind
+from portal.models import Organisation, Person, Placement, Role, Unit, UnitKind
 from portal.models.base import utcnow
-from portal.services import accounts, orgs, staff_import
+from portal.services import accounts, awards, coverage, orgs, roster, staff_import
 from portal.web import error_message
 
-PAGE_SIZE = 50
 
-
-def _organisation() -> Organisation:
-    org = db.session.get(Organisation, current_user.organisation_id)
-    if org is None:  # pragma: no cover - a person always has an organisation
-        abort(404)
-    return org
+def _refuse_foreign_unit(field: str) -> None:
+    """404 when a submitted unit id belongs to another organisation (never act on it)."""
+    unit_id = int_arg(field, request.form)
+    if unit_id is not None:
+        unit = db.session.get(Unit, unit_id)
+        if unit is not None and unit.organisation_id != current_user.organisation_id:
+            abort(404)
 
 
 def _section_choices(organisation_id: int) -> list[tuple[int | None, str]]:
@@ -44,38 +48,24 @@ def _section_choices(organisation_id: int) -> list[tuple[int | None, str]]:
 
 @bp.get("/")
 def home() -> str:
-    return staff()
-
-
-@bp.get("/staff")
-def staff() -> str:
-    org = _organisation()
-    q = request.args.get("q", "").strip()[:100]
-    query = (
-        select(Person)
-        .where(Person.organisation_id == org.id)
-        .options(selectinload(Person.section).selectinload(Unit.parent))
-        .order_by(Person.staff_number)
+    """The HR dashboard: headline figures and where to act."""
+    org = organisation()
+    index = achievement_index()
+    now = utcnow()
+    return render_template(
+        "hr/home.html",
+        org=org,
+        counts=roster.roster_counts(db.session, org.id, index, now=now),
+        report=coverage.coverage_summary(db.session, org.id, index, now=now),
     )
-    if q:
-        like = f"%{q}%"
-        query = query.where(
-            or_(
-                Person.name.ilike(like),
-                Person.name_kana.ilike(like),
-                Person.staff_number.ilike(like),
-                Person.id.in_(select(Email.person_id).where(Email.address.ilike(like))),
-            )
-        )
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
-    return render_template("hr/staff.html", org=org, page=page, q=q)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
 def staff_new() -> str | Response:
-    org = _organisation()
+    org = organisation()
     form = PersonCreateForm()
     form.section_id.choices = _section_choices(org.id)
+    _refuse_foreign_unit("section_id")
     if form.validate_on_submit():
         roles = frozenset(
             r for r, on in ((Role.TRAINER, form.is_trainer.data), (Role.HR, form.is_hr.data)) if on
@@ -112,7 +102,7 @@ def staff_new() -> str | Response:
 
 @bp.route("/staff/import", methods=["GET", "POST"])
 def staff_import_view() -> str | tuple[str, int]:
-    org = _organisation()
+    org = organisation()
     form = StaffImportForm()
     if form.validate_on_submit():
         raw = form.file.data.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
@@ -195,21 +185,28 @@ def person(uuid: str) -> str:
         .where(Placement.person_id == subject.id)
         .order_by(Placement.started_at.desc(), Placement.id.desc())
     ).all()
+    talent = roster.load_rows(db.session, [subject.id], achievement_index(), now=utcnow())
     return render_template(
         "hr/person.html",
         person=subject,
         section_form=section_form,
         roles_form=roles_form,
         placements=placements,
+        talent=talent[0] if talent else None,
+        designations=coverage.person_designations(db.session, subject.id),
+        awards=awards.person_awards(db.session, subject.id),
+        award_form=AwardRecordForm(awarded_on=utcnow().astimezone(display_tz()).date()),
+        lang=lang(),
     )
 
 
 @bp.post("/staff/<uuid>/section")
 def person_section(uuid: str) -> Response:
     subject = _person_in_scope(uuid)
-    org = _organisation()
+    org = organisation()
     form = PersonSectionForm()
     form.section_id.choices = _section_choices(org.id)
+    _refuse_foreign_unit("section_id")
     if form.validate_on_submit() and form.section_id.data != subject.section_id:
         try:
             accounts.transfer_person(
@@ -251,8 +248,9 @@ def person_roles(uuid: str) -> Response:
 
 @bp.route("/units", methods=["GET", "POST"])
 def units() -> str | Response:
-    org = _organisation()
+    org = organisation()
     tree = orgs.list_unit_tree(db.session, org.id)
+    _refuse_foreign_unit("parent_id")
     form = UnitCreateForm()
     form.parent_id.choices = [(None, _("部（最上位）として追加"))] + [
         (t.department.id, _("課として追加: %(dept)s の下", dept=t.department.name)) for t in tree
@@ -283,9 +281,118 @@ def units() -> str | Response:
     )
 
 
+def _unit_in_scope(unit_id: int) -> Unit:
+    unit = orgs.get_unit_in_org(db.session, unit_id, current_user.organisation_id)
+    if not unit.is_active:
+        abort(404)
+    return unit
+
+
+def _unit_forms(org: Organisation, unit: Unit) -> tuple[UnitMergeForm, UnitMoveForm]:
+    tree = orgs.list_unit_tree(db.session, org.id)
+    merge_form, move_form = UnitMergeForm(), UnitMoveForm()
+    if unit.kind == UnitKind.DEPARTMENT:
+        merge_form.target_id.choices = [
+            (t.department.id, t.department.name) for t in tree if t.department.id != unit.id
+        ]
+    else:
+        merge_form.target_id.choices = [
+            (s.id, f"{t.department.name} / {s.name}")
+            for t in tree
+            for s in t.sections
+            if s.id != unit.id
+        ]
+    move_form.department_id.choices = [
+        (t.department.id, t.department.name) for t in tree if t.department.id != unit.parent_id
+    ]
+    return merge_form, move_form
+
+
+@bp.get("/units/<int:unit_id>")
+def unit(unit_id: int) -> str:
+    org = organisation()
+    subject = _unit_in_scope(unit_id)
+    merge_form, move_form = _unit_forms(org, subject)
+    return render_template(
+        "hr/unit.html",
+        org=org,
+        unit=subject,
+        parent=orgs.get_unit_in_org(db.session, subject.parent_id, org.id)
+        if subject.parent_id
+        else None,
+        figures=orgs.unit_figures(db.session, subject),
+        rename_form=UnitRenameForm(name=subject.name),
+        merge_form=merge_form,
+        move_form=move_form,
+        UnitKind=UnitKind,
+    )
+
+
+@bp.post("/units/<int:unit_id>/merge")
+def unit_merge(unit_id: int) -> Response:
+    org = organisation()
+    source = _unit_in_scope(unit_id)
+    _refuse_foreign_unit("target_id")
+    merge_form, _move = _unit_forms(org, source)
+    if not merge_form.validate_on_submit():
+        if merge_form.target_id.errors:
+            flash(unit_error_message(ValidationFailed("merge_target_invalid")), "error")
+        for message in merge_form.confirm.errors:
+            flash(str(message), "error")
+        return redirect(url_for("hr.unit", unit_id=source.id))
+    target = _unit_in_scope(merge_form.target_id.data)
+    try:
+        orgs.merge_units(db.session, source, target, actor=actor(), now=utcnow())
+    except (Conflict, ValidationFailed) as exc:
+        db.session.rollback()
+        flash(unit_error_message(exc), "error")
+        return redirect(url_for("hr.unit", unit_id=unit_id))
+    db.session.commit()
+    flash(_("「%(a)s」を「%(b)s」に統合しました。", a=source.name, b=target.name), "success")
+    return redirect(url_for("hr.unit", unit_id=target.id))
+
+
+@bp.post("/units/<int:unit_id>/move")
+def unit_move(unit_id: int) -> Response:
+    org = organisation()
+    section = _unit_in_scope(unit_id)
+    _refuse_foreign_unit("department_id")
+    _merge, move_form = _unit_forms(org, section)
+    if section.kind != UnitKind.SECTION:
+        abort(404)
+    if move_form.validate_on_submit():
+        department = _unit_in_scope(move_form.department_id.data)
+        try:
+            orgs.move_section(db.session, section, department, actor=actor(), now=utcnow())
+        except (Conflict, ValidationFailed) as exc:
+            db.session.rollback()
+            flash(unit_error_message(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("「%(a)s」を「%(b)s」に移しました。", a=section.name, b=department.name),
+                "success",
+            )
+    else:
+        flash(_("移動先の部を選んでください。"), "error")
+    return redirect(url_for("hr.unit", unit_id=unit_id))
+
+
+def unit_error_message(exc: Conflict | ValidationFailed) -> str:
+    return {
+        "unit_inactive": _("統合済みの部・課は変更できません。"),
+        "merge_target_invalid": _("同じ種類（部と部、課と課）の別の部署を選んでください。"),
+        "move_target_invalid": _("移動先の部を選んでください。"),
+        "unit_name_taken": _(
+            "移動先に同じ名前の課があります: %(n)s。先に名称を変更してください。",
+            n=exc.params.get("name", ""),
+        ),
+    }.get(exc.code, error_message(exc))
+
+
 @bp.post("/units/<int:unit_id>/rename")
 def unit_rename(unit_id: int) -> Response:
-    org = _organisation()
+    org = organisation()
     try:
         unit = orgs.get_unit_in_org(db.session, unit_id, org.id)
     except NotFound:
@@ -307,4 +414,4 @@ def unit_rename(unit_id: int) -> Response:
             flash(_("名称を変更しました。"), "success")
     else:
         flash(_("名称を入力してください。"), "error")
-    return redirect(url_for("hr.units"))
+    return redirect(url_for("hr.unit", unit_id=unit.id) if unit.is_active else url_for("hr.units"))

@@ -7,4 +7,4 @@ from portal.authz import guard_blueprint
 bp = Blueprint("learner", __name__, url_prefix="/learn")
 guard_blueprint(bp)
 
-from portal.learner import views  # noqa: E402,F401
+from portal.learner import badges, views  # noqa: E402,F401

@@ -6,8 +6,13 @@ One module per aggregate. Add new modules to the import list below.
 from portal.models.audit import AuditEvent
 from portal.models.catalogue import (
     Achievement,
+    AlignmentFramework,
     AlignmentTarget,
+    CatalogueChange,
+    ChangeStatus,
     Course,
+    CourseAlignment,
+    CourseOrigin,
     Exercise,
     FeaturedCourse,
     LearningPath,
@@ -26,7 +31,7 @@ from portal.models.credentials import (
     StatusListCounter,
     Visibility,
 )
-from portal.models.hr import Award, LeaderDesignation
+from portal.models.hr import Award, AwardRule, AwardRuleKind, LeaderDesignation
 from portal.models.learning import (
     Enrolment,
     EnrolmentStatus,
@@ -36,6 +41,7 @@ from portal.models.learning import (
     RecordState,
     Review,
     ReviewDecision,
+    SelfCheckResult,
     StepRecord,
     StepRecordVersion,
 )
@@ -44,10 +50,17 @@ from portal.models.users import Email, Person, Placement, Role, RoleGrant
 
 __all__ = [
     "Achievement",
+    "AlignmentFramework",
     "AlignmentTarget",
     "AuditEvent",
     "Award",
+    "AwardRule",
+    "AwardRuleKind",
+    "CatalogueChange",
+    "ChangeStatus",
     "Course",
+    "CourseAlignment",
+    "CourseOrigin",
     "CredentialEvent",
     "CredentialStatus",
     "Email",
@@ -75,6 +88,7 @@ __all__ = [
     "ReviewMode",
     "Role",
     "RoleGrant",
+    "SelfCheckResult",
     "SigningKey",
     "StatusListCounter",
     "StepKind",

@@ -46,6 +46,9 @@ class Visibility(enum.StrEnum):
 class KeyStatus(enum.StrEnum):
     ACTIVE = "active"
     RETIRED = "retired"  # no longer signs; still published so old credentials verify
+    #: Leaked or suspected: no longer published or trusted, so nothing it signed verifies
+    #: (its credentials are revoked and reissued with the active key).
+    COMPROMISED = "compromised"
 
 
 class SigningKey(db.Model):  # type: ignore[name-defined,misc]
@@ -71,6 +74,11 @@ class SigningKey(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[KeyStatus] = mapped_column(_enum(KeyStatus), default=KeyStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_published(self) -> bool:
+        """Served at its kid URL and in the JWKS (active and retired keys)."""
+        return self.status != KeyStatus.COMPROMISED
 
 
 class IssuedCredential(db.Model):  # type: ignore[name-defined,misc]

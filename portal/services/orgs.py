@@ -8,10 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 
 from portal.exceptions import Conflict, NotFound, ValidationFailed
-from portal.models import Organisation, OrgKind, Person, Subprefecture, Unit, UnitKind
+from portal.models import (
+    LeaderDesignation,
+    Organisation,
+    OrgKind,
+    Person,
+    Placement,
+    Subprefecture,
+    Unit,
+    UnitKind,
+)
 from portal.models.base import DBSession
 from portal.services.audit import record_event
 
@@ -289,3 +298,217 @@ def get_unit_in_org(session: DBSession, unit_id: int, organisation_id: int) -> U
     if unit is None or unit.organisation_id != organisation_id:
         raise NotFound("unit_not_found")
     return unit
+
+
+def _check_movable(unit: Unit) -> None:
+    if not unit.is_active:
+        raise ValidationFailed("unit_inactive")
+
+
+def move_section(
+    session: DBSession,
+    section: Unit,
+    department: Unit,
+    *,
+    actor: Person | None,
+    now: datetime,
+) -> Unit:
+    """Put a section under another department of the same organisation.
+
+    Its people, leader designations and history stay with it (only the parent changes).
+
+    :raises ValidationFailed: not a section / not a department of the same organisation,
+        or either is inactive.
+    :raises Conflict: the department already has a section of that name.
+    """
+    _check_movable(section)
+    _check_movable(department)
+    if (
+        section.kind != UnitKind.SECTION
+        or department.kind != UnitKind.DEPARTMENT
+        or department.organisation_id != section.organisation_id
+    ):
+        raise ValidationFailed("move_target_invalid", field_errors={"target_id": ["invalid"]})
+    if section.parent_id == department.id:
+        return section
+    clash = session.scalar(
+        select(Unit.id).where(
+            Unit.organisation_id == section.organisation_id,
+            Unit.parent_id == department.id,
+            Unit.name == section.name,
+        )
+    )
+    if clash:
+        raise Conflict("unit_name_taken", name=section.name)
+    old_parent = section.parent_id
+    section.parent_id = department.id
+    record_event(
+        session,
+        action="unit.moved",
+        subject_type="unit",
+        subject_id=section.id,
+        actor=actor,
+        organisation_id=section.organisation_id,
+        data={"from_department_id": old_parent, "to_department_id": department.id},
+        now=now,
+    )
+    session.flush()
+    return section
+
+
+def merge_units(
+    session: DBSession,
+    source: Unit,
+    target: Unit,
+    *,
+    actor: Person | None,
+    now: datetime,
+) -> Unit:
+    """Merge `source` into `target` (both sections, or both departments, of one organisation).
+
+    Sections: the people move to the target (their placements are closed and reopened, as
+    on any transfer) and the leader designations, history included, move with them; if
+    both sections have a leader, the target's stays and the source's designation ends.
+    Departments: the source's sections move under the target. The source is deactivated
+    with `merged_into_id`, never deleted.
+
+    :raises ValidationFailed: different kinds or organisations, the same unit, or inactive.
+    :raises Conflict: a section name exists under both departments.
+    """
+    _check_movable(source)
+    _check_movable(target)
+    if (
+        source.id == target.id
+        or source.kind != target.kind
+        or source.organisation_id != target.organisation_id
+    ):
+        raise ValidationFailed("merge_target_invalid", field_errors={"target_id": ["invalid"]})
+    data: dict[str, object] = {"into": target.id, "into_name": target.name}
+    if source.kind == UnitKind.SECTION:
+        people = list(
+            session.execute(
+                select(Person.id, Person.staff_number).where(Person.section_id == source.id)
+            )
+        )
+        person_ids = [p.id for p in people]
+        if person_ids:
+            session.execute(
+                update(Placement)
+                .where(Placement.person_id.in_(person_ids), Placement.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+            session.execute(
+                insert(Placement),
+                [
+                    {
+                        "person_id": p.id,
+                        "organisation_id": source.organisation_id,
+                        "section_id": target.id,
+                        "staff_number": p.staff_number,
+                        "started_at": now,
+                        "recorded_by_id": actor.id if actor else None,
+                    }
+                    for p in people
+                ],
+            )
+            session.execute(
+                update(Person).where(Person.id.in_(person_ids)).values(section_id=target.id)
+            )
+        target_open = session.scalar(
+            select(LeaderDesignation.id).where(
+                LeaderDesignation.section_id == target.id, LeaderDesignation.ended_at.is_(None)
+            )
+        )
+        if target_open is not None:
+            session.execute(
+                update(LeaderDesignation)
+                .where(
+                    LeaderDesignation.section_id == source.id,
+                    LeaderDesignation.ended_at.is_(None),
+                )
+                .values(ended_at=now)
+            )
+        moved = session.execute(
+            update(LeaderDesignation)
+            .where(LeaderDesignation.section_id == source.id)
+            .values(section_id=target.id)
+        )
+        data.update(people=len(person_ids), designations=moved.rowcount)  # type: ignore[attr-defined]
+    else:
+        names = set(session.scalars(select(Unit.name).where(Unit.parent_id == target.id)))
+        moving = list(session.scalars(select(Unit).where(Unit.parent_id == source.id)))
+        clashes = sorted(u.name for u in moving if u.name in names)
+        if clashes:
+            raise Conflict("unit_name_taken", name="、".join(clashes))
+        for unit in moving:
+            unit.parent_id = target.id
+        data.update(sections=len(moving))
+    source.is_active = False
+    source.merged_into_id = target.id
+    record_event(
+        session,
+        action="unit.merged",
+        subject_type="unit",
+        subject_id=source.id,
+        actor=actor,
+        organisation_id=source.organisation_id,
+        data=data,
+        now=now,
+    )
+    session.flush()
+    # The bulk statements above bypassed the identity map.
+    session.expire_all()
+    return target
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    people: int
+    sections: int
+    designations: int
+
+
+def unit_figures(session: DBSession, unit: Unit) -> UnitFigures:
+    """What a merge or move would carry: people, sections and leader designations."""
+    section_ids = (
+        select(Unit.id).where(Unit.parent_id == unit.id)
+        if unit.kind == UnitKind.DEPARTMENT
+        else select(Unit.id).where(Unit.id == unit.id)
+    )
+    row = session.execute(
+        select(
+            select(func.count(Person.id))
+            .where(Person.section_id.in_(section_ids))
+            .scalar_subquery(),
+            select(func.count(Unit.id)).where(Unit.parent_id == unit.id).scalar_subquery(),
+            select(func.count(LeaderDesignation.id))
+            .where(LeaderDesignation.section_id.in_(section_ids))
+            .scalar_subquery(),
+        )
+    ).one()
+    return UnitFigures(int(row[0]), int(row[1]), int(row[2]))
+
+
+@dataclass(frozen=True)
+class UnitOption:
+    id: int
+    name: str
+    parent_id: int | None
+
+
+def list_unit_options(
+    session: DBSession, organisation_id: int, *, parent_id: int | None = None
+) -> list[UnitOption]:
+    """Active departments (no `parent_id`) or the active sections of one department, as
+    light rows for filter menus (no ORM objects: an organisation has ~1,000 units)."""
+    query = select(Unit.id, Unit.name, Unit.parent_id).where(
+        Unit.organisation_id == organisation_id, Unit.is_active.is_(True)
+    )
+    if parent_id is None:
+        query = query.where(Unit.kind == UnitKind.DEPARTMENT)
+    else:
+        query = query.where(Unit.parent_id == parent_id)
+    return [
+        UnitOption(r.id, r.name, r.parent_id)
+        for r in session.execute(query.order_by(Unit.position, Unit.name))
+    ]

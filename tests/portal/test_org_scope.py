@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from portal.extensions import db
@@ -101,8 +103,10 @@ def test_every_hr_route_is_guarded(app, client, login_as, world):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("hr."):
             continue
-        url = rule.rule.replace("<uuid>", world["furano_staff"].uuid).replace("<int:unit_id>", "1")
-        url = url.replace("<unit_id>", "1")
+        # Any converter: <int:…> → 1, <any(a, b):…> → a, anything else → a person's uuid.
+        url = re.sub(r"<int:[^>]+>", "1", rule.rule)
+        url = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", url)
+        url = re.sub(r"<[^>]+>", world["furano_staff"].uuid, url)
         method = "GET" if "GET" in rule.methods else "POST"
         response = client.open(url, method=method)
         assert response.status_code == 403, (rule.rule, response.status_code)
