@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 export PORTAL_ENV ?= development
 
