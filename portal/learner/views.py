@@ -380,6 +380,10 @@ def step(slug: str, step_id: int) -> Response | tuple[str, int]:
     if not valid or form.evidence_file.errors:
         # A good file must be chosen again (browsers cannot refill file inputs).
         return _render_step(ctx, form, 422, file_lost=upload is not None)
+    # Read what the flash message needs now: after the commit the step is expired and its
+    # course may no longer be in the identity map (raise_on_sql would refuse to load it).
+    step_title = learning.step_title(ctx.step)
+    reviewed = learning.needs_review(ctx.step)
     store = _store()
     try:
         outcome = learning.record_step(
@@ -419,23 +423,23 @@ def step(slug: str, step_id: int) -> Response | tuple[str, int]:
         store.discard_written()
         raise
     store.forget_written()
-    _flash_outcome(outcome, ctx)
+    _flash_outcome(outcome, step_title=step_title, reviewed=reviewed)
     if outcome.completion is not None or outcome.completion_failed:
         return redirect(url_for("learner.path", slug=slug))
     return redirect(url_for("learner.path", slug=slug, _anchor=f"step-{step_id}"))
 
 
-def _flash_outcome(outcome: learning.RecordOutcome, ctx: learning.StepContext) -> None:
+def _flash_outcome(outcome: learning.RecordOutcome, *, step_title: str, reviewed: bool) -> None:
     if not outcome.changed:
         flash(_("この内容はすでに記録されています。"), "info")
-    elif learning.needs_review(ctx.step):
+    elif reviewed:
         flash(
             _("提出しました。研修担当の確認をお待ちください。結果はお知らせとメールで届きます。"),
             "success",
         )
     else:
         flash(
-            _("「%(title)s」の修了を記録しました。", title=learning.step_title(ctx.step)), "success"
+            _("「%(title)s」の修了を記録しました。", title=step_title), "success"
         )
     if outcome.completion is not None:
         flash(_("パスを修了しました。おめでとうございます。"), "success")
