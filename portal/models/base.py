@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.types import TypeDecorator
@@ -18,6 +19,13 @@ DBSession: TypeAlias = Session | scoped_session[Any]
 def utcnow() -> datetime:
     """The current time, aware, in UTC, to whole microseconds."""
     return datetime.now(UTC)
+
+
+def str_enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """A portable VARCHAR column for a str enum, storing the members' values."""
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 def new_uuid() -> str:

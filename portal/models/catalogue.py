@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -30,14 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from portal.models.users import Person
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class PublicationStatus(enum.StrEnum):
@@ -156,10 +151,12 @@ class Course(db.Model):  # type: ignore[name-defined,misc]
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Normalised text (NFKC, katakana→hiragana, lower) for Japanese search.
     search_text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[PublicationStatus] = mapped_column(_enum(PublicationStatus), default=PublicationStatus.DRAFT)
+    status: Mapped[PublicationStatus] = mapped_column(
+        str_enum(PublicationStatus), default=PublicationStatus.DRAFT
+    )
     #: Where the course came from; sync only retires courses that came from the data files.
     origin: Mapped[CourseOrigin] = mapped_column(
-        _enum(CourseOrigin, 10), default=CourseOrigin.WEB, server_default=CourseOrigin.WEB.value
+        str_enum(CourseOrigin, 10), default=CourseOrigin.WEB, server_default=CourseOrigin.WEB.value
     )
     #: Order in the catalogue (the data files' order; web additions go to the end).
     position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -191,7 +188,9 @@ class CourseAlignment(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "course_alignments"
 
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
-    target_id: Mapped[int] = mapped_column(ForeignKey("alignment_targets.id"), primary_key=True, index=True)
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("alignment_targets.id"), primary_key=True, index=True
+    )
 
 
 class Exercise(db.Model):  # type: ignore[name-defined,misc]
@@ -216,7 +215,9 @@ class Exercise(db.Model):  # type: ignore[name-defined,misc]
     levels: Mapped[list[str]] = mapped_column(JSON, default=list)
     dss: Mapped[list[str]] = mapped_column(JSON, default=list)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[PublicationStatus] = mapped_column(_enum(PublicationStatus), default=PublicationStatus.PUBLISHED)
+    status: Mapped[PublicationStatus] = mapped_column(
+        str_enum(PublicationStatus), default=PublicationStatus.PUBLISHED
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -268,7 +269,9 @@ class LearningPath(db.Model):  # type: ignore[name-defined,misc]
     min_reflection_chars: Mapped[int] = mapped_column(Integer, default=50)
     electives_required: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[PublicationStatus] = mapped_column(_enum(PublicationStatus), default=PublicationStatus.PUBLISHED)
+    status: Mapped[PublicationStatus] = mapped_column(
+        str_enum(PublicationStatus), default=PublicationStatus.PUBLISHED
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     achievement: Mapped[Achievement] = relationship(lazy="raise_on_sql")
@@ -312,11 +315,11 @@ class PathStep(db.Model):  # type: ignore[name-defined,misc]
     path_id: Mapped[int] = mapped_column(ForeignKey("learning_paths.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(140))
-    kind: Mapped[StepKind] = mapped_column(_enum(StepKind))
+    kind: Mapped[StepKind] = mapped_column(str_enum(StepKind))
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
     exercise_id: Mapped[int | None] = mapped_column(ForeignKey("exercises.id"), index=True)
     required: Mapped[bool] = mapped_column(Boolean, default=True)
-    review: Mapped[ReviewMode] = mapped_column(_enum(ReviewMode), default=ReviewMode.SELF)
+    review: Mapped[ReviewMode] = mapped_column(str_enum(ReviewMode), default=ReviewMode.SELF)
     note: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -366,7 +369,9 @@ class CatalogueChange(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     #: course.create, course.update, course.verify, course.sync, path.update, path.sync, featured.set
     kind: Mapped[str] = mapped_column(String(40))
-    status: Mapped[ChangeStatus] = mapped_column(_enum(ChangeStatus), default=ChangeStatus.DRAFT, index=True)
+    status: Mapped[ChangeStatus] = mapped_column(
+        str_enum(ChangeStatus), default=ChangeStatus.DRAFT, index=True
+    )
     #: course, path or featured.
     subject_type: Mapped[str] = mapped_column(String(20))
     subject_slug: Mapped[str] = mapped_column(String(120))
@@ -388,8 +393,12 @@ class CatalogueChange(db.Model):  # type: ignore[name-defined,misc]
 
     course: Mapped[Course | None] = relationship(lazy="raise_on_sql")
     path: Mapped[LearningPath | None] = relationship(lazy="raise_on_sql")
-    proposed_by: Mapped[Person | None] = relationship(foreign_keys=[proposed_by_id], lazy="raise_on_sql")
-    decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id], lazy="raise_on_sql")
+    proposed_by: Mapped[Person | None] = relationship(
+        foreign_keys=[proposed_by_id], lazy="raise_on_sql"
+    )
+    decided_by: Mapped[Person | None] = relationship(
+        foreign_keys=[decided_by_id], lazy="raise_on_sql"
+    )
 
     @property
     def is_open(self) -> bool:

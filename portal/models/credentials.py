@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -21,14 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, str_enum, utcnow
 from portal.models.catalogue import Achievement
 from portal.models.orgs import Organisation
 from portal.models.users import Person
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class CredentialStatus(enum.StrEnum):
@@ -71,7 +66,7 @@ class SigningKey(db.Model):  # type: ignore[name-defined,misc]
     kid_url: Mapped[str] = mapped_column(String(300), unique=True)
     algorithm: Mapped[str] = mapped_column(String(10), default="RS256")
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[KeyStatus] = mapped_column(_enum(KeyStatus), default=KeyStatus.ACTIVE)
+    status: Mapped[KeyStatus] = mapped_column(str_enum(KeyStatus), default=KeyStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -108,17 +103,21 @@ class IssuedCredential(db.Model):  # type: ignore[name-defined,misc]
     #: Where this credential's bit sits in the status list (never reused).
     status_list_index: Mapped[int] = mapped_column(Integer)
     #: Set when issued on path completion.
-    completion_id: Mapped[int | None] = mapped_column(ForeignKey("path_completions.id"), unique=True)
+    completion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("path_completions.id"), unique=True
+    )
     #: The credential this one renews (level certifications).
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id"))
     jws: Mapped[str] = mapped_column(Text)
     credential: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[CredentialStatus] = mapped_column(_enum(CredentialStatus), default=CredentialStatus.ACTIVE)
+    status: Mapped[CredentialStatus] = mapped_column(
+        str_enum(CredentialStatus), default=CredentialStatus.ACTIVE
+    )
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(Text)
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PRIVATE)
+    visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.PRIVATE)
     #: Unguessable token for share links (secrets.token_urlsafe).
     share_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: A bulk-issue job key, so a rerun issues only what is missing.

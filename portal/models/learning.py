@@ -14,7 +14,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -26,15 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, str_enum, utcnow
 from portal.models.catalogue import LearningPath, PathStep
 from portal.models.users import Person
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class EnrolmentStatus(enum.StrEnum):
@@ -74,7 +67,7 @@ class Enrolment(db.Model):  # type: ignore[name-defined,misc]
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     path_id: Mapped[int] = mapped_column(ForeignKey("learning_paths.id"), index=True)
     status: Mapped[EnrolmentStatus] = mapped_column(
-        _enum(EnrolmentStatus), default=EnrolmentStatus.ACTIVE
+        str_enum(EnrolmentStatus), default=EnrolmentStatus.ACTIVE
     )
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -120,7 +113,7 @@ class StepRecord(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("path_steps.id"), index=True)
-    state: Mapped[RecordState] = mapped_column(_enum(RecordState, 30))
+    state: Mapped[RecordState] = mapped_column(str_enum(RecordState, 30))
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -171,7 +164,7 @@ class Review(db.Model):  # type: ignore[name-defined,misc]
     record_id: Mapped[int] = mapped_column(ForeignKey("step_records.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    decision: Mapped[ReviewDecision] = mapped_column(_enum(ReviewDecision, 30))
+    decision: Mapped[ReviewDecision] = mapped_column(str_enum(ReviewDecision, 30))
     #: {rubric item code: {"level": "meets"|"exceeds"|"revise", "comment": str}}
     item_comments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     comment: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,6 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, new_uuid, utcnow
+from portal.models.base import UTCDateTime, new_uuid, str_enum, utcnow
 from portal.models.orgs import Organisation, Unit
 
 
@@ -30,12 +29,6 @@ class Role(enum.StrEnum):
     EDITOR = "editor"  # trainer who may approve catalogue changes
     HR = "hr"  # 人事担当: scoped to its own organisation
     ADMIN = "admin"  # portal-wide
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class Person(UserMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -167,7 +160,7 @@ class RoleGrant(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 

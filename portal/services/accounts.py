@@ -222,16 +222,7 @@ def create_person(
         )
     session.add(person)
     session.flush()
-    session.add(
-        Placement(
-            person_id=person.id,
-            organisation_id=organisation.id,
-            section_id=person.section_id,
-            staff_number=staff_number,
-            started_at=now,
-            recorded_by_id=actor.id if actor else None,
-        )
-    )
+    _open_placement(session, person, actor=actor, now=now)
     record_event(
         session,
         action="person.created",
@@ -243,6 +234,22 @@ def create_person(
         now=now,
     )
     return person
+
+
+def _open_placement(
+    session: DBSession, person: Person, *, actor: Person | None, now: datetime
+) -> None:
+    """Record where the person works from `now` on (history for transfers)."""
+    session.add(
+        Placement(
+            person_id=person.id,
+            organisation_id=person.organisation_id,
+            section_id=person.section_id,
+            staff_number=person.staff_number,
+            started_at=now,
+            recorded_by_id=actor.id if actor else None,
+        )
+    )
 
 
 def _check_section(
@@ -299,16 +306,7 @@ def transfer_person(
     if from_org != organisation.id:
         # HR of the old organisation loses its grip; roles are organisational.
         person.role_grants[:] = [g for g in person.role_grants if g.role == Role.ADMIN]
-    session.add(
-        Placement(
-            person_id=person.id,
-            organisation_id=organisation.id,
-            section_id=person.section_id,
-            staff_number=new_number,
-            started_at=now,
-            recorded_by_id=actor.id if actor else None,
-        )
-    )
+    _open_placement(session, person, actor=actor, now=now)
     record_event(
         session,
         action="person.transferred",
