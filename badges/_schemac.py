@@ -22,8 +22,9 @@ Speed comes from static analyses done once at compile time:
 Containers look members up in per-property *member tables* (exact Python type -> ``None``
 for "always valid", or the dispatched check), so a member costs one dict lookup by key,
 one by type and at most one call.  Types the tables do not list (anything ``json.loads``
-does not produce, e.g. ``str`` subclasses) make the container fall back to the general
-checks, so results never depend on the fast path.
+does not produce, e.g. ``str`` subclasses) and property names the schema does not list
+make that container fall back to the general checks, so results never depend on the fast
+path (an object with unlisted members is simply checked the slow way).
 
 Internally a check answers with any truthy/falsy value (``Pattern.search`` returns a match
 or None); :func:`compile_schema` returns a predicate that answers a strict ``bool``.
@@ -37,6 +38,7 @@ compile time, so the caller can fall back to ``jsonschema``.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -181,29 +183,36 @@ def _member_table(node: Node) -> MemberTable:
     }
 
 
-_ALWAYS_TABLE: MemberTable = _member_table(_ALWAYS)
-
-
-class _MemberTables(dict[Any, MemberTable]):
-    """Member tables by property name; other names get the ``additionalProperties`` one.
-
-    ``tables[name]`` is a single C-level lookup (``__missing__`` runs only for names the
-    schema does not list), cheaper than ``tables.get(name, extra)`` on the hot path.
-    """
-
-    __slots__ = ("extra",)
-
-    def __init__(self, tables: Mapping[str, MemberTable], extra: MemberTable) -> None:
-        super().__init__(tables)
-        self.extra = extra
-
-    def __missing__(self, key: Any) -> MemberTable:
-        return self.extra
-
-
 def _never_except(types: Iterable[type]) -> dict[type, Pred]:
     """Dispatch entries rejecting every dispatched type outside ``types``."""
     return dict.fromkeys(_DISPATCH.difference(types), _never)
+
+
+#: Keywords whose value is a sub-schema, a list of them, or a name -> sub-schema map.
+_SUBSCHEMA = frozenset({"additionalProperties", "additionalItems", "contains", "not"})
+_SUBSCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf"})
+
+
+def _without_annotations(schema: Any) -> Any:
+    """``schema`` minus annotations (at schema positions only): equal results compile alike."""
+    if not isinstance(schema, Mapping):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key in _SUBSCHEMA or key == "propertyNames":
+            value = _without_annotations(value)
+        elif key in _SUBSCHEMA_LIST or key == "items":
+            value = (
+                [_without_annotations(v) for v in value]
+                if isinstance(value, list)
+                else _without_annotations(value)
+            )
+        elif key == "properties" and isinstance(value, Mapping):
+            value = {name: _without_annotations(v) for name, v in value.items()}
+        out[key] = value
+    return out
 
 
 def _intersect(a: frozenset[type] | None, b: frozenset[type] | None) -> frozenset[type] | None:
@@ -261,6 +270,12 @@ class Compiler:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self.root = root
         self._refs: dict[str, list[Node]] = {}
+        # Equal sub-schemas (the vendored schemas repeat e.g. the language-map string
+        # hundreds of times, differing only in descriptions) share one node and one member
+        # table: fewer closures and tables, so validation touches far less memory.
+        self._nodes: dict[str, Node] = {}
+        self._deferrals = 0
+        self._tables: dict[int, tuple[Node, MemberTable]] = {}
 
     def compile(self) -> Check:
         check = self._compile(self.root).check
@@ -293,6 +308,7 @@ class Compiler:
         if cell:
             return cell[0]
         # Recursive reference still being compiled: bind late, assume nothing.
+        self._deferrals += 1
         late = cell
 
         def deferred(value: Any) -> object:
@@ -301,6 +317,13 @@ class Compiler:
         return Node(deferred, _EMPTY, None)
 
     # -- main ----------------------------------------------------------------------
+    def _member_table(self, node: Node) -> MemberTable:
+        """:func:`_member_table`, shared between containers that use the same node."""
+        cached = self._tables.get(id(node))
+        if cached is None:
+            cached = self._tables[id(node)] = (node, _member_table(node))  # keeps node alive
+        return cached[1]
+
     def _compile(self, schema: Any) -> Node:
         if schema is True:
             return _ALWAYS
@@ -308,6 +331,21 @@ class Compiler:
             return _NEVER
         if not isinstance(schema, Mapping):
             raise UnsupportedSchema("schema is not an object")
+        try:
+            key = json.dumps(_without_annotations(schema), sort_keys=True)
+        except (TypeError, ValueError):  # not plain JSON (e.g. a Python object): no sharing
+            return self._compile_new(schema)
+        node = self._nodes.get(key)
+        if node is None:
+            deferrals = self._deferrals
+            node = self._compile_new(schema)
+            if self._deferrals == deferrals:
+                # Only complete nodes are shared: one holding a late-bound recursive $ref
+                # would also stand in later, when the real node exists.
+                self._nodes[key] = node
+        return node
+
+    def _compile_new(self, schema: Mapping[str, Any]) -> Node:
         keywords = set(schema) - _ANNOTATIONS
         unknown = keywords - _KEYWORDS
         if unknown:
@@ -495,7 +533,7 @@ class Compiler:
         if each is not None and contains is None:
             # The usual shapes: "items" alone (arrays of objects) or with a string-enum
             # "contains" (the "type" arrays): one member-table lookup per item.
-            table = _member_table(each)
+            table = self._member_table(each)
 
             def each_item(value: list[Any]) -> bool:
                 if sized and not low <= len(value) <= top:
@@ -512,6 +550,20 @@ class Compiler:
                     return general(value)
 
             on_list = each_item
+            if contains_any is not None and table[str] is None and low <= 1 and top == _UNBOUNDED:
+                # The "type" arrays (["Profile"]): strings are valid items, and containing
+                # one of the names implies minItems <= 1.  A str subclass is as valid as a
+                # str under every keyword, so "every item is a str" settles "items" -- and
+                # str.join checks exactly that, in C (a one-item list is not even copied).
+
+                def string_items(value: list[Any]) -> object:
+                    try:
+                        "".join(value)
+                    except TypeError:  # some item is not a string: check item by item
+                        return each_item(value)
+                    return not contains_any.isdisjoint(value)
+
+                on_list = string_items
 
         def array_check(value: Any) -> object:
             if not isinstance(value, list):
@@ -550,19 +602,22 @@ class Compiler:
         low = int(schema.get("minProperties", 0))
         top = int(schema["maxProperties"]) if "maxProperties" in schema else _UNBOUNDED
         sized = low > 0 or top != _UNBOUNDED
-        tables: dict[str, MemberTable] = {}
+        # Member tables by property name (an exact dict: the lookup specialises); a name the
+        # schema does not list raises KeyError like an unlisted type does, and the general
+        # loop below (with additionalProperties) takes over for that object.
+        members: dict[str, MemberTable] = {}
         checks: dict[str, Pred] = {}
         for key, sub in schema.get("properties", {}).items():
             node = self._compile(sub)
-            tables[key], checks[key] = _member_table(node), node.check
+            members[key], checks[key] = self._member_table(node), node.check
         additional = schema.get("additionalProperties", True)
         extra = None if additional is True else self._compile(additional)
-        members = _MemberTables(tables, _ALWAYS_TABLE if extra is None else _member_table(extra))
         extra_check = _always if extra is None else extra.check
-        check_members = bool(tables) or extra is not None
+        check_members = bool(members) or extra is not None
         names = self._compile(schema["propertyNames"]).check if "propertyNames" in schema else None
 
-        def on_dict(value: dict[Any, Any]) -> bool:
+        def general(value: dict[Any, Any]) -> bool:
+            """Every keyword of the group, for any dict."""
             if needed and not value.keys() >= needed:
                 return False
             if sized and not low <= len(value) <= top:
@@ -573,7 +628,7 @@ class Compiler:
                         check = members[key][type(item)]
                         if check is not None and not check(item):
                             return False
-                except KeyError:  # a member of a type the tables do not list
+                except KeyError:  # a name or a type the tables do not list
                     check_for = checks.get
                     for key, item in value.items():
                         if not check_for(key, extra_check)(item):
@@ -583,6 +638,24 @@ class Compiler:
                     if not names(key):
                         return False
             return True
+
+        on_dict: Callable[[dict[Any, Any]], bool] = general
+        if check_members and not sized and names is None:
+            # The usual shape (properties, maybe required): the same checks, fewer tests.
+
+            def members_only(value: dict[Any, Any]) -> bool:
+                if needed and not value.keys() >= needed:
+                    return False
+                try:
+                    for key, item in value.items():
+                        check = members[key][type(item)]
+                        if check is not None and not check(item):
+                            return False
+                except KeyError:  # a name or a type the tables do not list
+                    return general(value)
+                return True
+
+            on_dict = members_only
 
         def object_check(value: Any) -> object:
             if not isinstance(value, dict):

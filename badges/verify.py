@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, cast
 
@@ -206,6 +207,8 @@ _HEADER_OK = {
     alg: Check("header", "ok", "header.ok", MappingProxyType({"alg": alg})) for alg in ALLOWED_ALGS
 }
 _SIGNATURE_OK = Check("signature", "ok", "signature.ok")
+#: ``check.status`` as a C-level function: ``"fail" in map(_STATUS, checks)`` scans in C.
+_STATUS = attrgetter("status")
 _CLAIMS_OK = Check("claims", "ok", "claims.ok")
 _EXPIRY_OK = Check("expiry", "ok", "expiry.ok")
 
@@ -362,10 +365,8 @@ def _check_claims(
                         {"claim": claim, "field": field_name},
                     )
                 )
-    for check in checks:
-        if check.status == "fail":
-            return checks
-    checks.insert(0, _CLAIMS_OK)
+    if "fail" not in map(_STATUS, checks):
+        checks.insert(0, _CLAIMS_OK)
     return checks
 
 
@@ -718,7 +719,9 @@ def _check_revocation_list(
         revoked = resolver.revoked_ids(url)
     else:
         revoked = revoked_ids(document)
-    if credential.get("id") in revoked:
+    credential_id = credential.get("id")
+    # A non-string id (schema-invalid, reported by the schema step) cannot be hashed into a set.
+    if isinstance(credential_id, str) and credential_id in revoked:
         return Check("status", "fail", "status.revoked", {"method": "1EdTechRevocationList"})
     return Check("status", "ok", "status.ok", {"method": "1EdTechRevocationList"})
 
@@ -874,13 +877,8 @@ def _verify(
             payload, credential, vcdm, int(now.timestamp() // 1), int(skew.total_seconds())
         )
     )
-    valid = True
-    for check in checks:
-        if check.status == "fail":
-            valid = False
-            break
     return VerificationResult(
-        valid=valid,
+        valid="fail" not in map(_STATUS, checks),
         checks=checks,
         credential=credential,
         header=header,
