@@ -400,6 +400,13 @@ def open_change_for(
     return session.scalars(query.order_by(CatalogueChange.id.desc()).limit(1)).first()
 
 
+def _stamp(change: CatalogueChange, *, submit: bool, now: datetime) -> None:
+    """Set a proposal's status and times after it was (re)written."""
+    change.status = _status(submit)
+    change.updated_at = now
+    change.submitted_at = now if submit else None
+
+
 def _status(submit: bool) -> ChangeStatus:
     return ChangeStatus.REVIEW if submit else ChangeStatus.DRAFT
 
@@ -549,9 +556,7 @@ def propose_course_update(
                 created_at=now,
             )
             session.add(change)
-        change.status = _status(submit)
-        change.updated_at = now
-        change.submitted_at = now if submit else None
+        _stamp(change, submit=submit, now=now)
         _apply_course(session, course, after, now)
         course.status = PublicationStatus.REVIEW if submit else PublicationStatus.DRAFT
         course.updated_at = now
@@ -577,9 +582,7 @@ def propose_course_update(
             created_at=now,
         )
         session.add(change)
-    change.status = _status(submit)
-    change.updated_at = now
-    change.submitted_at = now if submit else None
+    _stamp(change, submit=submit, now=now)
     session.flush()
     return change
 
@@ -685,9 +688,7 @@ def propose_path_change(
             created_at=now,
         )
         session.add(change)
-    change.status = _status(submit)
-    change.updated_at = now
-    change.submitted_at = now if submit else None
+    _stamp(change, submit=submit, now=now)
     session.flush()
     return change
 
