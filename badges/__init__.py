@@ -67,7 +67,9 @@ from badges.status import (
 from badges.trust import TrustedKey, TrustStore
 from badges.verify import (
     Check,
+    ReadInput,
     VerificationResult,
+    read_input,
     verify_credential,
     verify_status_list_credential,
 )
@@ -90,6 +92,7 @@ __all__ = [
     "Check",
     "EvidenceItem",
     "IssuerProfile",
+    "ReadInput",
     "Recipient",
     "RevocationListStatus",
     "SigningKey",
@@ -118,6 +121,7 @@ __all__ = [
     "message",
     "normalise_email",
     "public_jwk",
+    "read_input",
     "revoked_ids",
     "sign_credential",
     "urn_uuid",

@@ -775,7 +775,7 @@ def _check_bitstring(
 
 
 def verify_credential(
-    data: bytes | str,
+    data: bytes | str | ReadInput,
     *,
     trust: TrustStore,
     now: datetime,
@@ -785,7 +785,8 @@ def verify_credential(
     require_status: bool = False,
     strict_claims: bool = False,
 ) -> VerificationResult:
-    """Verify a credential given as PNG/SVG bytes, compact JWS or JSON (auto-detected).
+    """Verify a credential given as PNG/SVG bytes, compact JWS or JSON (auto-detected), or
+    as a :class:`ReadInput` already read from one.
 
     ``now`` must be an aware datetime (the caller's clock).  ``status`` resolves status
     URLs to already-fetched documents (e.g. :class:`badges.StatusDocuments`); without it,
@@ -808,8 +809,68 @@ def verify_credential(
         )
 
 
+class ReadInput(NamedTuple):
+    """An input read once: extracted from its image or text and decoded, nothing verified.
+
+    :func:`read_input` makes one; :func:`verify_credential` accepts it in place of the raw
+    input, so a caller that needs the (untrusted) header or claims first, e.g. to choose
+    keys, does not parse twice. Exactly one of ``jws``, ``document`` or ``failure`` is set.
+    """
+
+    kind: InputKind | None
+    #: A compact JWS, decoded (a VC-JWT).
+    jws: DecodedJws | None = None
+    #: A JSON credential (embedded proof).
+    document: dict[str, Any] | None = None
+    #: Why the input could not be read (the verification result to report).
+    failure: VerificationResult | None = None
+    text: str | None = None
+
+
+def read_input(data: bytes | str, kind: InputKind | None = None) -> ReadInput:
+    """Extract and decode `data` (PNG/SVG bytes, compact JWS or JSON). Never raises."""
+    try:
+        return _read(data, kind)
+    except Exception as exc:  # noqa: BLE001 - garbage must never crash callers
+        return ReadInput(
+            kind,
+            failure=VerificationResult(
+                valid=False,
+                checks=[
+                    Check("extract", "fail", "input.unexpected", {"error": type(exc).__name__})
+                ],
+            ),
+        )
+
+
+def _read(data: bytes | str, kind: InputKind | None) -> ReadInput:
+    try:
+        extracted = extract_any(data, kind)
+    except BadgeError as exc:
+        failed = VerificationResult(False, [Check("extract", "fail", exc.code, exc.params)])
+        return ReadInput(kind, failure=failed)
+    text, kind = extracted.text, extracted.kind
+    if extracted.ob_version == "2.0":
+        failed = VerificationResult(
+            False, [Check("extract", "fail", "extract.ob2_unsupported")], kind=kind
+        )
+        return ReadInput(kind, failure=failed)
+    try:
+        if text.startswith("{"):
+            parsed = loads_strict(text, what="credential")
+            if not isinstance(parsed, dict):
+                raise BadgeInputError("jws.not_object", {"part": "credential"})
+            return ReadInput(kind, document=parsed, text=text)
+        return ReadInput(kind, jws=decode_compact(text), text=text)
+    except BadgeError as exc:
+        failed = VerificationResult(
+            False, [Check("extract", "fail", exc.code, exc.params)], kind=kind
+        )
+        return ReadInput(kind, failure=failed)
+
+
 def _verify(
-    data: bytes | str,
+    data: bytes | str | ReadInput,
     trust: TrustStore,
     now: datetime,
     resolver: StatusResolver | None,
@@ -819,34 +880,20 @@ def _verify(
     strict_claims: bool = False,
 ) -> VerificationResult:
     checks: list[Check] = []
-    try:
-        extracted = extract_any(data, kind)
-    except BadgeError as exc:
-        return VerificationResult(False, [Check("extract", "fail", exc.code, exc.params)])
-    text, kind = extracted.text, extracted.kind
-    if extracted.ob_version == "2.0":
-        return VerificationResult(
-            False, [Check("extract", "fail", "extract.ob2_unsupported")], kind=kind
-        )
-    is_json = text.startswith("{")
+    read = data if isinstance(data, ReadInput) else _read(data, kind)
+    if read.failure is not None:
+        return read.failure
+    kind = cast(InputKind, read.kind)  # set whenever the input could be read
     payload: dict[str, Any] | None = None
     header: dict[str, Any] | None = None
     token: str | None = None
-    try:
-        if is_json:
-            parsed = loads_strict(text, what="credential")
-            if not isinstance(parsed, dict):
-                raise BadgeInputError("jws.not_object", {"part": "credential"})
-            credential: dict[str, Any] = parsed
-        else:
-            jws = decode_compact(text)
-            token = text
-            header = jws.header
-            payload = jws.payload
-    except BadgeError as exc:
-        return VerificationResult(
-            False, [Check("extract", "fail", exc.code, exc.params)], kind=kind
-        )
+    if read.jws is not None:
+        jws = read.jws
+        token = read.text
+        header = jws.header
+        payload = jws.payload
+    else:
+        credential: dict[str, Any] = cast(dict[str, Any], read.document)
     checks.append(_EXTRACT_OK[kind])
 
     if payload is not None:

@@ -438,9 +438,7 @@ def _flash_outcome(outcome: learning.RecordOutcome, *, step_title: str, reviewed
             "success",
         )
     else:
-        flash(
-            _("「%(title)s」の修了を記録しました。", title=step_title), "success"
-        )
+        flash(_("「%(title)s」の修了を記録しました。", title=step_title), "success")
     if outcome.completion is not None:
         flash(_("パスを修了しました。おめでとうございます。"), "success")
     if outcome.completion_failed:

@@ -43,6 +43,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -163,6 +164,14 @@ def lang() -> str:
 
 
 def viewer() -> Person | None:
+    """The signed-in person, or None. A request with neither a session nor a remember-me
+    cookie (an API client) is anonymous without loading the session at all."""
+    cookies = request.cookies
+    if not cookies or (
+        current_app.config["SESSION_COOKIE_NAME"] not in cookies
+        and current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in cookies
+    ):
+        return None
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 

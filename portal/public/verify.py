@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from flask import current_app, jsonify, render_template, request
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
@@ -81,10 +81,12 @@ _rendered: dict[tuple[str, str], str] = {}
 
 
 def _portal_text(key: str, language: str) -> str:
-    """The translated template of a portal check (looked up once per process and language)."""
+    """The `language` template of a portal check (translated once per process and language,
+    so answering in a language other than the page's costs nothing after the first time)."""
     found = _rendered.get((language, key))
     if found is None:
-        found = str(PORTAL_MESSAGES.get(key, key))
+        with force_locale(language):
+            found = str(PORTAL_MESSAGES.get(key, key))
         _rendered[(language, key)] = found
     return found
 
@@ -210,6 +212,18 @@ def verify() -> tuple[str, int] | str:
     )
 
 
+def _api_language() -> str:
+    """``?lang=``, else ``Accept-Language``, else Japanese (the page's toggle is not read:
+    API clients rarely have a session, and opening one costs more than the answer)."""
+    asked = request.args.get("lang")
+    if asked in ("ja", "en"):
+        return asked
+    header = request.headers.get("Accept-Language")
+    if header:
+        return request.accept_languages.best_match(["ja", "en"]) or "ja"
+    return "ja"
+
+
 @bp.post("/api/verify")
 @csrf.exempt
 @limiter.limit(_verify_limit)
@@ -220,8 +234,7 @@ def api_verify() -> tuple[Response, int]:
     multipart upload (``file``), or the credential itself as the raw body. ``?lang=en``
     (or ``Accept-Language: en``) for English messages.
     """
-    language = request.args.get("lang") or request.accept_languages.best_match(["ja", "en"]) or "ja"
-    language = language if language in ("ja", "en") else "ja"
+    language = _api_language()
     big = _too_big()
     if big is not None:
         return jsonify(outcome_json(_too_large(big), language)), 413
@@ -244,21 +257,17 @@ def api_verify() -> tuple[Response, int]:
             email = payload.get("email") if isinstance(payload.get("email"), str) else None
         else:  # the credential itself (the verifier parses it strictly)
             data = raw
-    elif request.files.get("file") is not None:
-        data = request.files["file"].read(MAX_INPUT_BYTES + 1)
-        email = request.form.get("email")
     elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        data = request.form.get("credential")
-        url = request.form.get("url")
+        upload = request.files.get("file")
+        if upload is not None:
+            data = upload.read(MAX_INPUT_BYTES + 1)
+        else:
+            data = request.form.get("credential")
+            url = request.form.get("url")
         email = request.form.get("email")
-    else:
+    else:  # the credential itself: text/plain, image/png, application/octet-stream, …
         data = request.get_data(cache=False)
     outcome = run_verification(data=data, url=url, email=email)
-    current = get_locale()
-    if current is not None and current.language == language:
-        response = jsonify(outcome_json(outcome, language))
-    else:  # rare: another language than the UI's (loads that catalogue)
-        with force_locale(language):
-            response = jsonify(outcome_json(outcome, language))
+    response = jsonify(outcome_json(outcome, language))
     response.headers["Cache-Control"] = "no-store"
     return response, 200

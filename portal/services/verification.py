@@ -24,7 +24,6 @@ portal's own keys (``portal.*``) are rendered by the web edge.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import ipaddress
 import json
@@ -260,25 +259,22 @@ class Peek:
     has_jwk: bool = False
 
 
-def _b64json(segment: str) -> Any:
-    padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-
-
-def peek(data: bytes | str) -> Peek:
+def peek(data: bytes | str | badges.ReadInput) -> Peek:
     """Best effort, never raises: the verifier checks everything properly afterwards."""
     try:
-        text = badges.extract_any(data).text.strip()
-        if text.startswith("{"):
-            doc = json.loads(text)
+        read = data if isinstance(data, badges.ReadInput) else badges.read_input(data)
+        if read.document is not None:
+            doc = read.document
             issuer = doc.get("issuer")
             return Peek(
                 iss=issuer.get("id") if isinstance(issuer, dict) else issuer,
                 credential_id=doc.get("id") if isinstance(doc.get("id"), str) else None,
             )
-        head, body, _sig = text.split(".")
-        header, payload = _b64json(head), _b64json(body)
-        inner = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+        if read.jws is None:
+            return Peek()
+        header, payload = read.jws.header, read.jws.payload
+        vc = payload.get("vc")
+        inner: dict[str, Any] = vc if isinstance(vc, dict) else payload
         cred_id = payload.get("jti") or inner.get("id")
         kid = header.get("kid")
         iss = payload.get("iss")
@@ -305,14 +301,9 @@ def _origin(url: str | None) -> tuple[str, int] | None:
 # The verification itself -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One line of the report: step code, ok/warn/fail, message key and its parameters."""
-
-    code: str
-    status: str
-    message_key: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+#: One line of the report: step code, ok/warn/fail, message key and its parameters. The
+#: portal's own checks use the library's type, so its results need no copying.
+CheckResult = badges.Check
 
 
 @dataclass
@@ -379,21 +370,82 @@ _RECORD_QUERY = (
 )
 
 
+@dataclass(frozen=True)
+class _CompiledLookup:
+    """:data:`_RECORD_QUERY` compiled for one database driver, with the columns' result
+    processors (so rows come back typed exactly as through a SQLAlchemy connection)."""
+
+    sql: str
+    positional: bool
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+_lookups: dict[tuple[str, str, str], _CompiledLookup] = {}
+
+
+def _compiled_lookup(engine: Engine) -> _CompiledLookup:
+    dialect = engine.dialect
+    key = (dialect.name, str(dialect.driver), str(dialect.paramstyle))
+    found = _lookups.get(key)
+    if found is None:
+        compiled = _RECORD_QUERY.compile(dialect=dialect)
+        found = _CompiledLookup(
+            sql=str(compiled),
+            positional=bool(compiled.positional),
+            processors=tuple(
+                column.type.result_processor(dialect, None)
+                for column in _RECORD_QUERY.selected_columns
+            ),
+        )
+        _lookups[key] = found
+    return found
+
+
 def load_record(session: DBSession, credential_uuid: str) -> Record | None:
     """One of our credentials with its holder's name and organisation, or None (one query).
 
-    Outside a transaction the single SELECT runs on an autocommit connection: a verify
-    request then costs no BEGIN/ROLLBACK round trips.
+    This runs on every verification, so outside a transaction the single SELECT goes
+    straight to a pooled driver connection with the statement compiled once per driver:
+    on PostgreSQL in autocommit mode (no BEGIN/ROLLBACK round trips), on SQLite as it is
+    (a SELECT opens no transaction there). Inside a transaction it uses the session's
+    connection, so it sees what the transaction has written.
     """
     params = {"credential_uuid": credential_uuid}
     plain = session() if isinstance(session, scoped_session) else session
     bind = plain.get_bind()
     if plain.in_transaction() or not isinstance(bind, Engine):
-        row = plain.connection().execute(_RECORD_QUERY, params).first()
-    else:
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            row = conn.execute(_RECORD_QUERY, params).first()
-    return Record(*row) if row is not None else None
+        found = plain.connection().execute(_RECORD_QUERY, params).first()
+        return Record(*found) if found is not None else None
+    lookup = _compiled_lookup(bind)
+    postgres = bind.dialect.name == "postgresql"
+    pooled = bind.raw_connection()
+    driver = pooled.dbapi_connection
+    try:
+        if postgres:
+            driver.autocommit = True  # type: ignore[union-attr]
+        cursor = pooled.cursor()
+        try:
+            cursor.execute(lookup.sql, (credential_uuid,) if lookup.positional else params)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        try:
+            if postgres:
+                driver.autocommit = False  # type: ignore[union-attr]
+        except Exception:  # a broken connection: the pool must not hand it out again
+            pooled.invalidate()
+            raise
+        finally:
+            pooled.close()
+    if row is None:
+        return None
+    return Record(
+        *(
+            value if process is None else process(value)
+            for process, value in zip(lookup.processors, row, strict=True)
+        )
+    )
 
 
 def _uuid_of(credential_id: str | None) -> str | None:
@@ -494,7 +546,8 @@ def verify_input(
                 )
             ],
         )
-    hint = peek(data)
+    read = badges.read_input(data)  # once: for choosing keys here, then for the verifier
+    hint = peek(read)
     own, own_kids = own_trust(
         session, kid=hint.kid if hint.kid and hint.kid.startswith(ctx.base_url + "/") else None
     )
@@ -508,16 +561,13 @@ def verify_input(
     if cred_uuid and (ours or (hint.iss or "").startswith(ctx.base_url + "/")):
         row = load_record(session, cred_uuid)
     result = badges.verify_credential(
-        data,
+        read,
         trust=trust,
         now=ctx.now,
         status=_StatusResolver(ctx.base_url, row, None if ours else ctx.fetcher),
         strict_claims=ours,
     )
-    checks = [
-        *notes,
-        *(CheckResult(c.code, c.status, c.message_key, dict(c.params)) for c in result.checks),
-    ]
+    checks = [*notes, *result.checks]
     summary = None
     if result.credential is not None and result.authenticated:
         checks.extend(_portal_checks(result, row, ours, email))

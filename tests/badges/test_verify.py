@@ -24,7 +24,7 @@ HEADER, PAYLOAD = h.token_parts(TOKEN)
 NOW = h.FIXED_NOW
 
 
-def verify(data: bytes | str, **kwargs: Any) -> b.VerificationResult:
+def verify(data: bytes | str | b.ReadInput, **kwargs: Any) -> b.VerificationResult:
     kwargs.setdefault("trust", h.trust_store())
     kwargs.setdefault("now", NOW)
     result = b.verify_credential(data, **kwargs)
@@ -378,6 +378,23 @@ def test_forged_inputs_fail_with_a_reason(name: str) -> None:
     for check in result.checks:
         assert check.message("ja") != check.message_key
         assert check.message("en") != check.message_key
+
+
+@pytest.mark.parametrize("name", ["ours", *sorted(FORGERIES)])
+def test_input_read_once_verifies_exactly_as_the_raw_input(name: str) -> None:
+    """``read_input`` never raises, and verifying what it read gives the same report."""
+    data = TOKEN if name == "ours" else FORGERIES[name][0]
+    read = b.read_input(data)
+    assert (read.jws is not None) + (read.document is not None) + (read.failure is not None) == 1
+    assert verify(read) == verify(data)
+
+
+def test_read_input_keeps_the_decoded_parts() -> None:
+    read = b.read_input(TOKEN.encode())
+    assert read.kind == "jws" and read.text == TOKEN
+    assert read.jws is not None and read.jws.header == HEADER and read.jws.payload == PAYLOAD
+    garbage = b.read_input(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    assert garbage.failure is not None and not garbage.failure.valid
 
 
 def test_forged_tokens_never_expose_the_credential() -> None:

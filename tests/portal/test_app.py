@@ -134,6 +134,30 @@ def test_security_headers(client):
     response = client.get("/")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers.getlist("Referrer-Policy") == ["strict-origin-when-cross-origin"]
+    assert "Strict-Transport-Security" not in response.headers  # http development cookies
+    assert client.post("/api/verify", data="x").headers["X-Content-Type-Options"] == "nosniff"
+
+
+class TestSecurityHeadersOnHttps:
+    @pytest.fixture
+    def app_config(self):
+        return {"SESSION_COOKIE_SECURE": True}
+
+    def test_hsts_is_sent(self, client):
+        response = client.get("/")
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+    def test_a_view_may_set_its_own_policy(self, app, client):
+        app.add_url_rule(
+            "/own-policy",
+            "own_policy",
+            lambda: ("ok", 200, {"Content-Security-Policy": "default-src 'none'"}),
+        )
+        response = client.get("/own-policy")
+        assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+        assert response.headers["X-Frame-Options"] == "DENY"
 
 
 class TestCsrf:
