@@ -6,7 +6,9 @@ One run, same machine, same gunicorn configuration (``-w 2``, sync workers, loop
 
 1. **portal**: the real app with one issued credential; every request verifies its JWS
    (extract, header, trust store from the database, RS256 signature, claims, JSON
-   schema, revocation status from the credential's row, expiry, portal checks).
+   schema, revocation status from the credential's row, expiry, portal checks) and is
+   counted by the rate limiter as in production (``--rate-limit-storage``, a limit no run
+   reaches). Nothing caches verification results.
 2. **bare**: a Flask app whose ``POST /api/verify`` returns a fixed JSON document of the
    same size as the portal's answer;
 3. **portal-fixed**: the same fixed JSON from a route added to the real portal app (the
@@ -46,14 +48,19 @@ PASSPHRASE = "bench-passphrase"  # noqa: S105 - a throwaway key for the benchmar
 BASE_URL = "https://portal.bench"
 
 
-def _config(tmp: Path, database_url: str, schema: str | None) -> dict[str, object]:
+def _config(
+    tmp: Path, database_url: str, schema: str | None, rate_limit_storage: str = "memory://"
+) -> dict[str, object]:
     config: dict[str, object] = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PORTAL_BASE_URL": BASE_URL,
         "SIGNING_KEY_DIR": str(tmp / "keys"),
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         "UPLOAD_DIR": str(tmp / "uploads"),
-        "RATELIMIT_ENABLED": False,
+        # The rate limit is counted as in production, with a limit no run reaches.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": rate_limit_storage,
+        "VERIFY_RATE_LIMIT": "1000000000 per minute",
         "SECRET_KEY": "bench-" + "x" * 40,
     }
     if schema:
@@ -373,6 +380,11 @@ def main() -> None:
         default=None,
         help="postgresql://… to use a fresh schema there (default: a SQLite file)",
     )
+    parser.add_argument(
+        "--rate-limit-storage",
+        default="memory://",
+        help="where the rate-limit counters live (production: redis://127.0.0.1:6379)",
+    )
     args = parser.parse_args()
     seconds = max(2, min(args.seconds, 60))
     tmp = Path(tempfile.mkdtemp(prefix="bench-verify-"))
@@ -385,7 +397,7 @@ def main() -> None:
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        config = _config(tmp, database_url, schema)
+        config = _config(tmp, database_url, schema, args.rate_limit_storage)
         token, size = setup(config)
         (tmp / "bench_portal.py").write_text(PORTAL_MODULE, encoding="utf-8")
         (tmp / "bench_bare.py").write_text(BARE_MODULE, encoding="utf-8")
@@ -396,7 +408,8 @@ def main() -> None:
         }
         print(
             f"credential: JWS {len(token)} chars; verify answer {size} bytes; "
-            f"database {'postgresql' if schema else 'sqlite'}; gunicorn -w 2 (sync); "
+            f"database {'postgresql' if schema else 'sqlite'}; "
+            f"rate limit counted in {args.rate_limit_storage}; gunicorn -w 2 (sync); "
             f"{os.cpu_count()} CPUs"
         )
         results = {}

@@ -37,6 +37,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     configure_logging(app)
     ensure_sqlite_directory(app)
+    install_session_interface(app)
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -47,6 +48,12 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def install_session_interface(app: Flask) -> None:
+    from portal.sessions import PortalSessionInterface
+
+    app.session_interface = PortalSessionInterface()
+
+
 def configure_logging(app: Flask) -> None:
     if not app.logger.handlers or app.config.get("ENV_NAME") == "production":
         logging.basicConfig(
@@ -55,11 +62,20 @@ def configure_logging(app: Flask) -> None:
 
 
 def ensure_sqlite_directory(app: Flask) -> None:
-    """The embedded default works from a fresh clone: create the SQLite file's folder."""
+    """The embedded default works from a fresh clone: create the SQLite file's folder.
+
+    A pooled SQLite connection is a file handle, not a network link that can drop, so it
+    is not pinged before each use (the ping is a statement per checkout).
+    """
     from sqlalchemy.engine import make_url
 
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    if url.get_backend_name() != "sqlite":
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if options.pop("pool_pre_ping", None) is not None:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 

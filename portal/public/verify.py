@@ -8,17 +8,21 @@ failing check, never an error page; both are rate-limited (``VERIFY_RATE_LIMIT``
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from flask import current_app, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_wtf.file import FileField
+from limits import RateLimitItem, parse_many
 from werkzeug.wrappers import Response
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 import badges
+from portal.errors import render_error
 from portal.extensions import csrf, db, limiter
 from portal.forms import BaseForm
 from portal.public import bp
@@ -224,20 +228,71 @@ def _api_language() -> str:
     return "ja"
 
 
+_parsed_limits: dict[str, list[RateLimitItem]] = {}
+
+
+@limiter.request_filter
+def _counted_by_the_view() -> bool:
+    """Flask-Limiter's per-request pass skips the API: :func:`_api_rate_limit` counts it."""
+    return request.endpoint == "public.api_verify"
+
+
+def _api_rate_limit() -> tuple[Response | None, dict[str, str]]:
+    """Count this request against ``VERIFY_RATE_LIMIT`` per client address.
+
+    The same strategy and storage as Flask-Limiter (``RATELIMIT_STORAGE_URI``), asked
+    directly: its decorator costs more than verifying a token, and this is the hottest
+    public endpoint. Returns the 429 answer when a limit is exceeded, and the
+    ``X-RateLimit-*`` headers (``RATELIMIT_HEADERS_ENABLED``).
+    """
+    if not limiter.enabled:
+        return None, {}
+    spec = _verify_limit()
+    items = _parsed_limits.get(spec)
+    if items is None:
+        items = _parsed_limits[spec] = parse_many(spec)
+    strategy = limiter.limiter
+    key = get_remote_address()
+    breached = next((item for item in items if not strategy.hit(item, "api_verify", key)), None)
+    headers: dict[str, str] = {}
+    shown = breached or (items[0] if items else None)
+    if shown is not None and current_app.config.get("RATELIMIT_HEADERS_ENABLED"):
+        reset, remaining = strategy.get_window_stats(shown, "api_verify", key)
+        headers = {
+            "X-RateLimit-Limit": str(shown.amount),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(int(reset + 1)),
+        }
+    if breached is None:
+        return None, headers
+    reset = strategy.get_window_stats(breached, "api_verify", key).reset_time
+    headers["Retry-After"] = str(max(1, int(reset - time.time()) + 1))
+    answer, status = render_error(429)
+    response = answer if isinstance(answer, Response) else current_app.response_class(answer)
+    response.status_code = status
+    return response, headers
+
+
 @bp.post("/api/verify")
 @csrf.exempt
-@limiter.limit(_verify_limit)
-def api_verify() -> tuple[Response, int]:
+def api_verify() -> Response:
     """JSON: {"valid", "checks": [{"code", "status", "message"}], "credential": {…}}.
 
     Body: JSON ``{"credential": "<JWS or JSON>" | {…}, "url": "…", "email": "…"}``, a
     multipart upload (``file``), or the credential itself as the raw body. ``?lang=en``
     (or ``Accept-Language: en``) for English messages.
     """
+    refused, limit_headers = _api_rate_limit()
+    if refused is not None:
+        refused.headers.update(limit_headers)
+        return refused
     language = _api_language()
     big = _too_big()
     if big is not None:
-        return jsonify(outcome_json(_too_large(big), language)), 413
+        response = jsonify(outcome_json(_too_large(big), language))
+        response.status_code = 413
+        response.headers.update(limit_headers)
+        return response
     email: str | None = None
     url: str | None = None
     data: bytes | str | None = None
@@ -268,6 +323,9 @@ def api_verify() -> tuple[Response, int]:
     else:  # the credential itself: text/plain, image/png, application/octet-stream, …
         data = request.get_data(cache=False)
     outcome = run_verification(data=data, url=url, email=email)
-    response = jsonify(outcome_json(outcome, language))
+    # Compact UTF-8 JSON, keys in their natural order (jsonify would sort and escape).
+    body = json.dumps(outcome_json(outcome, language), ensure_ascii=False, separators=(",", ":"))
+    response = current_app.response_class(body, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
-    return response, 200
+    response.headers.update(limit_headers)
+    return response

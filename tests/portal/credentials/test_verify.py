@@ -371,10 +371,24 @@ def test_verify_api_queries_are_flat(app, client, key, learner, pref, badge, cou
     "app_config", [{"RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "2 per minute"}]
 )
 def test_verify_endpoints_are_rate_limited(app, client, key):
+    first = client.post("/api/verify", data=b"x")
+    assert first.status_code == 200
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == (
+        "2",
+        "1",
+    )
     assert client.post("/api/verify", data=b"x").status_code == 200
-    assert client.post("/api/verify", data=b"x").status_code == 200
-    assert client.post("/api/verify", data=b"x").status_code == 429
+    refused = client.post("/api/verify", data=b"x")
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    # Another client address has its own allowance.
+    other = client.post("/api/verify", data=b"x", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200
     assert client.get("/verify").status_code == 200  # the empty form is not counted
+    page = {"token": "x"}
+    assert [client.post("/verify", data=page).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_hr_bulk_verification_returns_a_csv(app, client, login_as, credential, hr):
@@ -461,3 +475,35 @@ def test_tokens_from_before_a_rotation_still_verify(app, client, runner, credent
     assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
     assert api(client, credential.jws)["valid"]
     g.pop("_login_user", None)
+
+
+def _redis_url() -> str | None:
+    import socket
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return url
+    except OSError:
+        return None
+
+
+@pytest.mark.skipif(_redis_url() is None, reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": _redis_url() or "memory://",
+            "VERIFY_RATE_LIMIT": "2 per minute",
+        }
+    ],
+)
+def test_rate_limit_shared_through_redis_as_the_readme_deploys_it(app, client, key):
+    """Production keeps the counters in Redis so that every worker sees them."""
+    # An address no other run uses, so counters left by an earlier run cannot count here.
+    part = uuid.uuid4().hex
+    address = {"REMOTE_ADDR": f"2001:db8::{part[:4]}:{part[4:8]}:{part[8:12]}"}
+    assert client.post("/api/verify", data=b"x", environ_base=address).status_code == 200
+    assert client.post("/api/verify", data=b"x", environ_base=address).status_code == 200
+    assert client.post("/api/verify", data=b"x", environ_base=address).status_code == 429
