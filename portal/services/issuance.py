@@ -25,9 +25,11 @@ can read it). Services flush and never commit.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import uuid as uuid_module
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -259,48 +261,129 @@ def _recipient_email(person: Person) -> str:
     return email
 
 
+@dataclass(frozen=True)
+class _RowInput:
+    """Everything one credential is built from, as plain values: read from the ORM in the
+    session's thread, then built and signed in any thread."""
+
+    credential_uuid: str
+    issuer: badges.IssuerProfile
+    achievement: badges.AchievementSpec
+    person_uuid: str
+    recipient_email: str
+    evidence: tuple[badges.EvidenceItem, ...]
+    valid_until: datetime | None
+    previous_uuid: str | None
+    columns: dict[str, Any]
+
+
+def _row_input(ctx: _Context, item: Planned) -> _RowInput:
+    return _RowInput(
+        credential_uuid=item.credential_uuid or str(uuid_module.uuid4()),
+        issuer=ctx.profile(item.issuer_org),
+        achievement=ctx.spec(item.achievement),
+        person_uuid=item.person.uuid,
+        recipient_email=item.recipient_email or _recipient_email(item.person),
+        evidence=item.evidence,
+        valid_until=item.valid_until,
+        previous_uuid=item.replaces.uuid if item.replaces is not None else None,
+        columns={
+            "person_id": item.person.id,
+            "achievement_id": item.achievement.id,
+            "issuer_org_id": item.issuer_org.id,
+            "completion_id": item.completion_id,
+            "replaces_id": item.replaces.id if item.replaces is not None else None,
+            "batch_key": item.batch_key,
+        },
+    )
+
+
+def _sign_row(
+    base_url: str,
+    key: ActiveKey,
+    given: _RowInput,
+    index: int,
+    now: datetime,
+    *,
+    check_schema: bool = True,
+) -> dict[str, Any]:
+    """Build and sign one credential (no database access: safe in any thread); the column
+    values of its IssuedCredential row."""
+    credential = badges.build_credential(
+        credential_id=given.credential_uuid,
+        issuer=given.issuer,
+        achievement=given.achievement,
+        recipient=badges.Recipient.from_email(
+            given.person_uuid, given.recipient_email, secrets.token_hex(16)
+        ),
+        valid_from=now,
+        valid_until=given.valid_until,
+        status=badges.RevocationListStatus(
+            status_lists.revocation_list_url(base_url, status_lists.list_number(index))
+        ),
+        evidence=given.evidence,
+        previous_credential_id=given.previous_uuid,
+        awarded_date=now,
+        check_schema=check_schema,
+    )
+    return {
+        "uuid": given.credential_uuid,
+        **given.columns,
+        "signing_key_id": key.row_id,
+        "status_list_index": index,
+        "jws": badges.sign_credential(credential, key.signer),
+        "credential": credential,
+        "status": CredentialStatus.ACTIVE,
+        "issued_at": now,
+        "valid_until": given.valid_until.replace(microsecond=0) if given.valid_until else None,
+    }
+
+
 def _build_row(
     ctx: _Context, item: Planned, index: int, now: datetime, *, check_schema: bool = True
 ) -> dict[str, Any]:
     """Build and sign one credential; the column values of its IssuedCredential row."""
-    cred_uuid = item.credential_uuid or str(uuid_module.uuid4())
-    list_no = status_lists.list_number(index)
-    credential = badges.build_credential(
-        credential_id=cred_uuid,
-        issuer=ctx.profile(item.issuer_org),
-        achievement=ctx.spec(item.achievement),
-        recipient=badges.Recipient.from_email(
-            item.person.uuid,
-            item.recipient_email or _recipient_email(item.person),
-            secrets.token_hex(16),
-        ),
-        valid_from=now,
-        valid_until=item.valid_until,
-        status=badges.RevocationListStatus(
-            status_lists.revocation_list_url(ctx.settings.base_url, list_no)
-        ),
-        evidence=item.evidence,
-        previous_credential_id=item.replaces.uuid if item.replaces is not None else None,
-        awarded_date=now,
-        check_schema=check_schema,
+    return _sign_row(
+        ctx.settings.base_url, ctx.key, _row_input(ctx, item), index, now, check_schema=check_schema
     )
-    token = badges.sign_credential(credential, ctx.key.signer)
-    return {
-        "uuid": cred_uuid,
-        "person_id": item.person.id,
-        "achievement_id": item.achievement.id,
-        "issuer_org_id": item.issuer_org.id,
-        "signing_key_id": ctx.key.row_id,
-        "status_list_index": index,
-        "completion_id": item.completion_id,
-        "replaces_id": item.replaces.id if item.replaces is not None else None,
-        "jws": token,
-        "credential": credential,
-        "status": CredentialStatus.ACTIVE,
-        "issued_at": now,
-        "valid_until": item.valid_until.replace(microsecond=0) if item.valid_until else None,
-        "batch_key": item.batch_key,
-    }
+
+
+#: Signing threads for many credentials at once (RSA signing releases the GIL).
+SIGNING_THREADS = max(1, min(4, os.cpu_count() or 1))
+#: Below this many credentials one thread signs them all.
+PARALLEL_SIGNING_MIN = 32
+
+
+def _sign_rows(
+    ctx: _Context, items: Sequence[Planned], indexes: Sequence[int], now: datetime
+) -> list[dict[str, Any]]:
+    """Build and sign `items` in order, in several threads when there are many.
+
+    The ORM is read here, in the caller's thread; the threads get plain values only. The
+    strict schema check guards the builder, whose output has the same shape for every
+    credential of one achievement: the first of each is checked, the rest built unchecked.
+    """
+    inputs = [_row_input(ctx, item) for item in items]
+    checked: set[int] = set()
+    checks = []
+    for item in items:
+        checks.append(item.achievement.id not in checked)
+        checked.add(item.achievement.id)
+    base_url, key = ctx.settings.base_url, ctx.key
+
+    def sign(start: int, stop: int) -> list[dict[str, Any]]:
+        return [
+            _sign_row(base_url, key, inputs[i], indexes[i], now, check_schema=checks[i])
+            for i in range(start, stop)
+        ]
+
+    threads = SIGNING_THREADS if len(items) >= PARALLEL_SIGNING_MIN else 1
+    if threads == 1:
+        return sign(0, len(items))
+    bounds = [len(items) * n // threads for n in range(threads + 1)]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sign") as pool:
+        parts = [pool.submit(sign, bounds[n], bounds[n + 1]) for n in range(threads)]
+        return [row for part in parts for row in part.result()]
 
 
 def _context(
@@ -739,29 +822,21 @@ def sign_planned(
         session, settings, key, {i.achievement.id: i.achievement for i in items}.values()
     )
     indexes = status_lists.allocate_indexes(session, len(items))
-    # The strict schema check guards the builder, whose output has the same shape for every
-    # credential of one achievement: check the first of each here, build the rest unchecked.
-    checked: set[int] = set()
-    rows = []
-    audits = []
-    for item, index in zip(items, indexes, strict=True):
-        first = item.achievement.id not in checked
-        checked.add(item.achievement.id)
-        row = _build_row(ctx, item, index, now, check_schema=first)
-        rows.append(row)
-        audits.append(
-            {
-                "organisation_id": item.person.organisation_id,
-                "data": {
-                    "person_id": item.person.id,
-                    "achievement": item.achievement.slug,
-                    "issuer": item.issuer_org.slug,
-                    "status_list_index": index,
-                    "batch_key": item.batch_key,
-                    "line": item.line,
-                },
-            }
-        )
+    rows = _sign_rows(ctx, items, indexes, now)
+    audits = [
+        {
+            "organisation_id": item.person.organisation_id,
+            "data": {
+                "person_id": item.person.id,
+                "achievement": item.achievement.slug,
+                "issuer": item.issuer_org.slug,
+                "status_list_index": index,
+                "batch_key": item.batch_key,
+                "line": item.line,
+            },
+        }
+        for item, index in zip(items, indexes, strict=True)
+    ]
     return Signed(rows, audits)
 
 

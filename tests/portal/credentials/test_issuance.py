@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -577,6 +578,49 @@ def test_bulk_issue_is_restartable_after_a_crash(
     result = runner.invoke(args=["badges", "bulk-issue", str(csv_file)])
     assert result.exit_code == 0 and "7 already issued, 0 to issue" in result.output
     assert db.session.query(IssuedCredential).count() == 7
+
+
+def test_bulk_issue_signs_in_several_threads_each_credential_for_its_person(
+    app, runner, key, furano, badge, tmp_path, monkeypatch
+):
+    people = [gen_person(furano, email=f"t{i}@city.furano.example") for i in range(9)]
+    db.session.commit()
+    csv_file = Path(tmp_path) / "bulk.csv"
+    csv_file.write_text(
+        "email,achievement\n" + "".join(f"{p.primary_email},{badge.slug}\n" for p in people),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(issuance, "SIGNING_THREADS", 3)
+    monkeypatch.setattr(issuance, "PARALLEL_SIGNING_MIN", 2)
+    threads: set[str] = set()
+    real_sign = badges.sign_credential
+
+    all_started = threading.Barrier(3, timeout=20)
+
+    def recording_sign(*args, **kwargs):  # type: ignore[no-untyped-def]
+        name = threading.current_thread().name
+        if name not in threads:  # each thread's first credential waits for the others
+            threads.add(name)
+            all_started.wait()
+        return real_sign(*args, **kwargs)
+
+    monkeypatch.setattr(badges, "sign_credential", recording_sign)
+    result = runner.invoke(args=["badges", "bulk-issue", str(csv_file), "--chunk", "9"])
+    assert result.exit_code == 0, result.output
+    assert len(threads) == 3 and all(name.startswith("sign") for name in threads)
+    trust = badges.TrustStore([badges.TrustedKey.from_jwk(active_key().signer.public_jwk())])
+    rows = db.session.scalars(select(IssuedCredential).order_by(IssuedCredential.id)).all()
+    assert [row.person_id for row in rows] == [p.id for p in people]
+    assert len({row.status_list_index for row in rows}) == 9
+    for row, person in zip(rows, people, strict=True):
+        checked = badges.verify_credential(row.jws, trust=trust, now=utcnow())
+        assert checked.authenticated and checked.credential == row.credential
+        subject = row.credential["credentialSubject"]
+        assert subject["id"] == f"urn:uuid:{person.uuid}"
+        (identifier,) = subject["identifier"]
+        assert identifier["identityHash"] == badges.hash_identifier(
+            person.primary_email, identifier["salt"]
+        )
 
 
 def test_bulk_issue_refuses_a_file_with_errors(app, runner, key, learner, badge, tmp_path):
