@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from config import BASE_DIR, Config, get_config
 
@@ -88,12 +89,41 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    skip_limiter_passes(app, limiter, SELF_LIMITED_ENDPOINTS)
     configure_login(app)
 
     from portal.models.base import install_sqlite_pragmas
 
     with app.app_context():
         install_sqlite_pragmas(db.engine)
+
+
+#: Endpoints that count their own rate limit with Flask-Limiter's strategy and storage.
+SELF_LIMITED_ENDPOINTS = frozenset({"public.api_verify"})
+
+
+def skip_limiter_passes(app: Flask, limiter: Any, endpoints: frozenset[str]) -> None:
+    """Flask-Limiter's before- and after-request passes run for every request, limited or
+    not, and cost more than a token verification's own bookkeeping: `endpoints` (which
+    count their limit themselves) skip them. Every other route is limited as before."""
+
+    def skipping(hook: Callable[..., Any], passthrough: bool) -> Callable[..., Any]:
+        @functools.wraps(hook)
+        def wrapper(*args: Any) -> Any:
+            if request.endpoint in endpoints:
+                return args[0] if passthrough else None
+            return hook(*args)
+
+        return wrapper
+
+    before: list[Any] = app.before_request_funcs.get(None, [])
+    after: list[Any] = app.after_request_funcs.get(None, [])
+    for n, hook in enumerate(before):
+        if getattr(hook, "__self__", None) is limiter:
+            before[n] = skipping(hook, passthrough=False)
+    for n, hook in enumerate(after):
+        if isinstance(hook, functools.partial) and hook.args[:1] == (limiter,):
+            after[n] = skipping(hook, passthrough=True)
 
 
 def register_i18n(app: Flask) -> None:

@@ -231,12 +231,6 @@ def _api_language() -> str:
 _parsed_limits: dict[str, list[RateLimitItem]] = {}
 
 
-@limiter.request_filter
-def _counted_by_the_view() -> bool:
-    """Flask-Limiter's per-request pass skips the API: :func:`_api_rate_limit` counts it."""
-    return request.endpoint == "public.api_verify"
-
-
 def _api_rate_limit() -> tuple[Response | None, dict[str, str]]:
     """Count this request against ``VERIFY_RATE_LIMIT`` per client address.
 

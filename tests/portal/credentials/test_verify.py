@@ -507,3 +507,28 @@ def test_rate_limit_shared_through_redis_as_the_readme_deploys_it(app, client, k
     assert client.post("/api/verify", data=b"x", environ_base=address).status_code == 200
     assert client.post("/api/verify", data=b"x", environ_base=address).status_code == 200
     assert client.post("/api/verify", data=b"x", environ_base=address).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "RATELIMIT_ENABLED": True,
+            "VERIFY_RATE_LIMIT": "2 per minute",
+            "LOGIN_RATE_LIMIT": "2 per minute",
+        }
+    ],
+)
+def test_the_api_skips_flask_limiters_passes_other_routes_keep_them(app, client):
+    from portal.extensions import limiter
+
+    hooks = [*app.before_request_funcs[None], *app.after_request_funcs[None]]
+    wrapped = [h for h in hooks if getattr(h, "__wrapped__", None) is not None]
+    assert len(wrapped) == 2  # Flask-Limiter's check and its header pass
+    assert limiter.enabled
+    # The API answers with its own counting (headers included) ...
+    assert client.post("/api/verify", data=b"x").headers["X-RateLimit-Limit"] == "2"
+    # ... and the pages are limited by Flask-Limiter as before.
+    form = {"email": "nobody@example.lg.jp", "password": "wrong password"}
+    codes = [client.post("/login", data=form).status_code for _ in range(3)]
+    assert codes[-1] == 429, codes
