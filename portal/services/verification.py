@@ -24,9 +24,11 @@ portal's own keys (``portal.*``) are rendered by the web edge.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
+import os
 import re
 import socket
 import ssl
@@ -401,14 +403,49 @@ def _compiled_lookup(engine: Engine) -> _CompiledLookup:
     return found
 
 
+class _LookupConnections(threading.local):
+    """Per thread: one driver connection kept for record lookups (engine, pid, connection).
+
+    Detached from the pool, so a lookup costs one round trip: no checkout, no liveness
+    ping, no reset. A connection that fails is dropped and the lookup retried once on a
+    new one (the query only reads), which is what the pool's ping would have bought.
+    """
+
+    held: tuple[Engine, int, Any] | None = None
+
+
+_lookup_connections = _LookupConnections()
+
+
+def _lookup_connection(engine: Engine) -> Any:
+    held = _lookup_connections.held
+    if held is not None and held[0] is engine and held[1] == os.getpid():
+        return held[2]
+    _drop_lookup_connection()
+    pooled = engine.raw_connection()
+    pooled.detach()  # ours until dropped; the pool opens another for itself
+    if engine.dialect.name == "postgresql":
+        pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]  # no BEGIN
+    _lookup_connections.held = (engine, os.getpid(), pooled)
+    return pooled
+
+
+def _drop_lookup_connection() -> None:
+    held = _lookup_connections.held
+    _lookup_connections.held = None
+    if held is not None and held[1] == os.getpid():  # never close a parent process's link
+        with contextlib.suppress(Exception):
+            held[2].close()
+
+
 def load_record(session: DBSession, credential_uuid: str) -> Record | None:
     """One of our credentials with its holder's name and organisation, or None (one query).
 
-    This runs on every verification, so outside a transaction the single SELECT goes
-    straight to a pooled driver connection with the statement compiled once per driver:
-    on PostgreSQL in autocommit mode (no BEGIN/ROLLBACK round trips), on SQLite as it is
-    (a SELECT opens no transaction there). Inside a transaction it uses the session's
-    connection, so it sees what the transaction has written.
+    This runs on every verification, so outside a transaction the single SELECT, compiled
+    once per driver, goes to a connection this thread keeps for it (see
+    :class:`_LookupConnections`): on PostgreSQL in autocommit mode, on SQLite as it is (a
+    SELECT opens no transaction there), so it always reads what is committed. Inside a
+    transaction it uses the session's connection, to see what the transaction has written.
     """
     params = {"credential_uuid": credential_uuid}
     plain = session() if isinstance(session, scoped_session) else session
@@ -417,27 +454,22 @@ def load_record(session: DBSession, credential_uuid: str) -> Record | None:
         found = plain.connection().execute(_RECORD_QUERY, params).first()
         return Record(*found) if found is not None else None
     lookup = _compiled_lookup(bind)
-    postgres = bind.dialect.name == "postgresql"
-    pooled = bind.raw_connection()
-    driver = pooled.dbapi_connection
-    try:
-        if postgres:
-            driver.autocommit = True  # type: ignore[union-attr]
-        cursor = pooled.cursor()
+    arguments = (credential_uuid,) if lookup.positional else params
+    errors = bind.dialect.loaded_dbapi.Error
+    for attempt in (1, 2):
+        connection = _lookup_connection(bind)
         try:
-            cursor.execute(lookup.sql, (credential_uuid,) if lookup.positional else params)
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-    finally:
-        try:
-            if postgres:
-                driver.autocommit = False  # type: ignore[union-attr]
-        except Exception:  # a broken connection: the pool must not hand it out again
-            pooled.invalidate()
-            raise
-        finally:
-            pooled.close()
+            cursor = connection.cursor()
+            try:
+                cursor.execute(lookup.sql, arguments)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            break
+        except errors:
+            _drop_lookup_connection()  # e.g. the database restarted: try a new connection
+            if attempt == 2:
+                raise
     if row is None:
         return None
     return Record(

@@ -532,3 +532,24 @@ def test_the_api_skips_flask_limiters_passes_other_routes_keep_them(app, client)
     form = {"email": "nobody@example.lg.jp", "password": "wrong password"}
     codes = [client.post("/login", data=form).status_code for _ in range(3)]
     assert codes[-1] == 429, codes
+
+
+def test_record_lookup_reads_what_is_committed_and_survives_a_lost_connection(
+    app, client, credential, hr
+):
+    from portal.services import verification
+
+    token = credential.jws
+    db.session.commit()  # the requests share this session: it must hold no transaction
+    api(client, token)  # loads our keys (a session query: the lookup then joins it)
+    db.session.commit()
+    assert api(client, token)["credential"]["status"] == "active"
+    held = verification._lookup_connections.held
+    assert held is not None  # the lookup went to the connection kept for it
+    issuance.revoke(db.session, credential=credential, actor=hr, reason="誤発行", now=utcnow())
+    db.session.commit()
+    assert api(client, token)["credential"]["status"] == "revoked"  # at once
+    held[2].dbapi_connection.close()  # e.g. the database server restarted
+    assert api(client, token)["credential"]["status"] == "revoked"
+    again = verification._lookup_connections.held
+    assert again is not None and again[2] is not held[2]  # a new connection
