@@ -148,7 +148,7 @@ def person_transfer(uuid: str) -> Response:
         if target is None:
             abort(400)
         try:
-            accounts.transfer_person(
+            moved = accounts.transfer_person(
                 db.session,
                 subject,
                 organisation=target,
@@ -163,6 +163,14 @@ def person_transfer(uuid: str) -> Response:
         else:
             db.session.commit()
             flash(_("%(name)s さんの異動を記録しました。", name=subject.name), "success")
+            if moved.designations_ended:
+                flash(
+                    _(
+                        "デジタル推進リーダーの指定を終了しました（元の課を離れたため）。"
+                        "元の課の新しいリーダーを指定してください。"
+                    ),
+                    "warning",
+                )
     else:
         flash(_("入力内容を確認してください。"), "error")
     return redirect(url_for("admin.person", uuid=uuid))

@@ -209,7 +209,7 @@ def person_section(uuid: str) -> Response:
     _refuse_foreign_unit("section_id")
     if form.validate_on_submit() and form.section_id.data != subject.section_id:
         try:
-            accounts.transfer_person(
+            moved = accounts.transfer_person(
                 db.session,
                 subject,
                 organisation=org,
@@ -223,6 +223,14 @@ def person_section(uuid: str) -> Response:
         else:
             db.session.commit()
             flash(_("所属を変更しました。"), "success")
+            if moved.designations_ended:
+                flash(
+                    _(
+                        "デジタル推進リーダーの指定を終了しました（元の課を離れたため）。"
+                        "元の課の新しいリーダーを指定してください。"
+                    ),
+                    "warning",
+                )
     return redirect(url_for("hr.person", uuid=uuid))
 
 

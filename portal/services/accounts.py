@@ -18,6 +18,7 @@ from portal.exceptions import Conflict, NotFound, ValidationFailed
 from portal.models import Email, Organisation, Person, Placement, Role, RoleGrant, Unit, UnitKind
 from portal.models.base import DBSession
 from portal.services.audit import record_event
+from portal.services.coverage import end_designations_on_transfer
 
 # A fixed hash to verify against when the email is unknown, so that timing does not
 # reveal which addresses exist.
@@ -269,6 +270,13 @@ def _check_section(
     return section
 
 
+@dataclass(frozen=True)
+class Transfer:
+    person: Person
+    #: Leader designations that ended because the person left those sections.
+    designations_ended: int = 0
+
+
 def transfer_person(
     session: DBSession,
     person: Person,
@@ -278,8 +286,10 @@ def transfer_person(
     staff_number: str | None,
     actor: Person | None,
     now: datetime,
-) -> Person:
+) -> Transfer:
     """Move a person to another section or organisation. The person (and uuid) stays the same.
+
+    A Level 1 leader designation in a section the person leaves ends with the move.
 
     :raises Conflict: the staff number is taken in the target organisation.
     """
@@ -303,6 +313,9 @@ def transfer_person(
     person.organisation_id = organisation.id
     person.section_id = section.id if section else None
     person.staff_number = new_number
+    ended = end_designations_on_transfer(
+        session, person, keep_section_id=person.section_id, actor=actor, now=now
+    )
     if from_org != organisation.id:
         # HR of the old organisation loses its grip; roles are organisational.
         person.role_grants[:] = [g for g in person.role_grants if g.role == Role.ADMIN]
@@ -321,7 +334,7 @@ def transfer_person(
         },
         now=now,
     )
-    return person
+    return Transfer(person, len(ended))
 
 
 def grant_role(

@@ -39,6 +39,9 @@ from portal.services.hr_talent import (
 
 CANDIDATES_SHOWN = 3
 
+#: Why a designation ended when its leader moved (shown in the section's history).
+TRANSFER_REASON = "異動により終了（課を離れたため）"
+
 STATUS_VACANT = "vacant"
 STATUS_EXPIRING = "expiring"
 STATUS_COVERED = "covered"
@@ -456,6 +459,47 @@ def end_leader(
     )
     session.flush()
     return current
+
+
+def end_designations_on_transfer(
+    session: DBSession,
+    person: Person,
+    *,
+    keep_section_id: int | None,
+    actor: Person | None,
+    now: datetime,
+) -> list[LeaderDesignation]:
+    """End `person`'s open designations in sections other than `keep_section_id` (a
+    transfer: a leader leads only the section they work in). Each ending is audited
+    like :func:`end_leader`, with the transfer as its reason; the sections show as vacant.
+    """
+    open_ones = session.scalars(
+        select(LeaderDesignation)
+        .where(
+            LeaderDesignation.person_id == person.id,
+            LeaderDesignation.ended_at.is_(None),
+            LeaderDesignation.section_id != (keep_section_id or 0),
+        )
+        .order_by(LeaderDesignation.id)
+        .with_for_update()
+    ).all()
+    for designation in open_ones:
+        designation.ended_at = now
+        section_org = session.scalar(
+            select(Unit.organisation_id).where(Unit.id == designation.section_id)
+        )
+        record_event(
+            session,
+            action="leader.ended",
+            subject_type="unit",
+            subject_id=designation.section_id,
+            actor=actor,
+            organisation_id=section_org,
+            reason=TRANSFER_REASON,
+            data={"person": person.uuid, "designation_id": designation.id, "cause": "transfer"},
+            now=now,
+        )
+    return list(open_ones)
 
 
 def person_designations(

@@ -59,8 +59,35 @@ def test_leader_without_certification_and_moved_leader_need_attention(app, world
         now=utcnow(),
     )
     db.session.commit()
+    # A leader leads the section they work in: the move ends the designation, audited,
+    # and the section shows as vacant (not as covered by someone who has left).
     jinji = by_name(report(world))["人事課"]
-    assert not jinji.leader.in_section and jinji.status == coverage.STATUS_EXPIRING
+    assert jinji.leader is None and jinji.status == coverage.STATUS_VACANT
+    ended = db.session.query(LeaderDesignation).filter_by(section_id=world.jinji.id).one()
+    assert ended.person_id == world.sato.id and ended.ended_at is not None
+    event = db.session.query(AuditEvent).filter_by(action="leader.ended").one()
+    assert event.subject_id == str(world.jinji.id) and event.reason == coverage.TRANSFER_REASON
+    assert event.data["cause"] == "transfer" and event.organisation_id == world.pref.id
+    # The leader of デジタル推進課 changing only their staff number stays its leader.
+    accounts.transfer_person(
+        db.session,
+        world.yamada,
+        organisation=world.pref,
+        section_id=world.dx.id,
+        staff_number="Y-0002",
+        actor=None,
+        now=utcnow(),
+    )
+    db.session.commit()
+    assert by_name(report(world))["デジタル推進課"].leader.name == world.yamada.name
+
+
+def test_a_designation_made_before_transfers_ended_them_is_still_flagged(app, world):
+    """Rows from before the move ended designations (or edited by hand) need attention."""
+    gen_designation(world.dx, world.suzuki)  # suzuki works in 人事課, not here
+    db.session.commit()
+    dx = by_name(report(world))["デジタル推進課"]
+    assert not dx.leader.in_section and dx.status == coverage.STATUS_EXPIRING
 
 
 def test_designate_then_replace_keeps_history(client, login_as, world):
@@ -222,3 +249,20 @@ def test_summary_matches_the_report(app, world):
     assert summary.vacant_with_candidates == rep.vacant_with_candidates == 1
     assert summary.attention == rep.attention == 2  # sato expiring, yamada uncertified
     assert summary.percent == rep.percent
+
+
+def test_moving_the_leader_on_the_staff_page_ends_the_designation_and_says_so(
+    client, login_as, world
+):
+    login_as(world.hr)
+    response = client.post(
+        f"/hr/staff/{world.sato.uuid}/section",
+        data={"section_id": world.dx.id},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "所属を変更しました" in html
+    assert "デジタル推進リーダーの指定を終了しました" in html
+    assert by_name(report(world))["人事課"].status == coverage.STATUS_VACANT
+    history = client.get(f"/hr/coverage/{world.jinji.id}").get_data(as_text=True)
+    assert "佐藤 花子" in history  # in the history, with the date it ended
