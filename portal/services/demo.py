@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, insert, select, text
@@ -14,6 +15,7 @@ from sqlalchemy import func, insert, select, text
 from badges.keys import generate_key, public_jwk
 from portal.exceptions import NotFound
 from portal.models import (
+    Course,
     CredentialStatus,
     Email,
     Enrolment,
@@ -24,8 +26,10 @@ from portal.models import (
     LearningPath,
     Organisation,
     OrgKind,
+    PathStep,
     Person,
     Placement,
+    PublicationStatus,
     Role,
     SigningKey,
     Unit,
@@ -33,6 +37,8 @@ from portal.models import (
 )
 from portal.models.base import DBSession, new_uuid, utcnow
 from portal.services import accounts
+from portal.services.catalogue import current_featured
+from portal.services.curation import FeaturedInput, set_featured
 from portal.services.hr_talent import load_achievement_index
 from portal.services.orgs import ensure_unit, get_organisation
 
@@ -168,7 +174,46 @@ def seed_demo(session: DBSession, hasher: PasswordHasher | None = None) -> list[
             f"created {account.email} ({', '.join(sorted(r.value for r in account.roles)) or 'learner'})"
         )
     session.flush()
+    report.append(_demo_featured(session, now))
     return report
+
+
+#: The demo's monthly featured course: the first step of the T1 path, for everyone.
+FEATURED_PATH = "t1-everyday-literacy"
+FEATURED_COMMENT_JA = (
+    "今月のおすすめは、すべての職員向けの情報セキュリティの基本です。"
+    "ラーニングパスT1の最初のステップでもあります。"
+)
+FEATURED_COMMENT_EN = (
+    "This month: the basics of information security, for all staff. "
+    "It is also the first step of learning path T1."
+)
+
+
+def _demo_featured(session: DBSession, now: datetime) -> str:
+    """Pick this month's featured course (as the demo trainer) if none is set yet."""
+    today = now.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    existing = current_featured(session, today)
+    if existing is not None:
+        return f"exists  featured course of {today:%Y-%m} ({existing.course.slug})"
+    course_slug = session.scalar(
+        select(Course.slug)
+        .join(PathStep, PathStep.course_id == Course.id)
+        .join(LearningPath, LearningPath.id == PathStep.path_id)
+        .where(LearningPath.slug == FEATURED_PATH, Course.status == PublicationStatus.PUBLISHED)
+        .order_by(PathStep.position)
+        .limit(1)
+    )
+    trainer = accounts.find_person_by_email(session, "trainer@demo.hokkaido.example")
+    if course_slug is None or trainer is None:
+        return "skipped featured course (run `flask curricula sync` first)"
+    set_featured(
+        session,
+        FeaturedInput(today, course_slug, FEATURED_COMMENT_JA, FEATURED_COMMENT_EN),
+        actor=trainer,
+        now=now,
+    )
+    return f"created featured course of {today:%Y-%m} ({course_slug})"
 
 
 # The large generated dataset (`flask demo seed --large`) ---------------------------------

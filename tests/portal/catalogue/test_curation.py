@@ -469,3 +469,17 @@ def test_learner_post_changes_nothing(
     login_as(learner)
     client.post("/trainer/courses/new", data=course_form())
     assert db.session.scalar(select(func.count()).select_from(Course)) == before
+
+
+def test_demo_seed_features_a_course_of_this_month_once(app, runner, client, synced):
+    assert runner.invoke(args=["orgs", "sync"]).exit_code == 0
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert "created featured course" in first.output
+    assert "nisc-internet-safety-handbook" in first.output  # T1's first step
+    second = runner.invoke(args=["demo", "seed"])
+    assert "exists  featured course" in second.output
+    login = {"email": "learner@demo.hokkaido.example", "password": "demo-pass"}
+    assert client.post("/login", data=login).status_code == 302
+    home = client.get("/learn/").get_data(as_text=True)
+    assert "今月のおすすめ" in home and "まだありません" not in home
