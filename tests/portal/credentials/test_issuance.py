@@ -542,16 +542,22 @@ def test_web_csv_is_all_or_nothing_with_errors_per_line(
     assert db.session.query(IssuedCredential).count() == 3
 
 
-def test_bulk_issue_is_restartable_after_a_crash(
-    app, runner, key, furano, badge, tmp_path, monkeypatch
-):
-    people = [gen_person(furano, email=f"b{i}@city.furano.example") for i in range(7)]
+def _bulk_file(org, badge, folder, count):  # type: ignore[no-untyped-def]
+    """`count` new people of `org` and a bulk-issue CSV awarding each of them `badge`."""
+    people = [gen_person(org, email=f"bulk{i}@city.furano.example") for i in range(count)]
     db.session.commit()
-    csv_file = Path(tmp_path) / "bulk.csv"
+    csv_file = Path(folder) / "bulk.csv"
     csv_file.write_text(
         "email,achievement\n" + "".join(f"{p.primary_email},{badge.slug}\n" for p in people),
         encoding="utf-8",
     )
+    return people, csv_file
+
+
+def test_bulk_issue_is_restartable_after_a_crash(
+    app, runner, key, furano, badge, tmp_path, monkeypatch
+):
+    people, csv_file = _bulk_file(furano, badge, tmp_path, 7)
     real = issuance.store_signed
     calls = {"n": 0}
 
@@ -583,13 +589,7 @@ def test_bulk_issue_is_restartable_after_a_crash(
 def test_bulk_issue_signs_in_several_threads_each_credential_for_its_person(
     app, runner, key, furano, badge, tmp_path, monkeypatch
 ):
-    people = [gen_person(furano, email=f"t{i}@city.furano.example") for i in range(9)]
-    db.session.commit()
-    csv_file = Path(tmp_path) / "bulk.csv"
-    csv_file.write_text(
-        "email,achievement\n" + "".join(f"{p.primary_email},{badge.slug}\n" for p in people),
-        encoding="utf-8",
-    )
+    people, csv_file = _bulk_file(furano, badge, tmp_path, 9)
     monkeypatch.setattr(issuance, "SIGNING_THREADS", 3)
     monkeypatch.setattr(issuance, "PARALLEL_SIGNING_MIN", 2)
     threads: set[str] = set()
