@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from argon2 import PasswordHasher
-from flask import current_app
+from flask import current_app, flash
 from flask_babel import gettext as _
 
 from portal.exceptions import PortalError
-from portal.services.accounts import make_hasher
+from portal.services.accounts import Transfer, make_hasher
 
 
 def hasher() -> PasswordHasher:
@@ -50,3 +50,16 @@ def error_message(exc: PortalError) -> str:
     if exc.code.startswith("password_"):
         return password_error_message(exc)
     return messages.get(exc.code, _("処理できませんでした（%(code)s）。", code=exc.code))
+
+
+def flash_transfer(moved: Transfer, done: str) -> None:
+    """`done` (the move is recorded), and a warning when it ended a leader designation."""
+    flash(done, "success")
+    if moved.designations_ended:
+        flash(
+            _(
+                "デジタル推進リーダーの指定を終了しました（元の課を離れたため）。"
+                "元の課の新しいリーダーを指定してください。"
+            ),
+            "warning",
+        )

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Email, Organisation, Person, Role, Subprefecture, Unit
 from portal.models.base import utcnow
 from portal.services import accounts
-from portal.web import error_message
+from portal.web import error_message, flash_transfer
 
 
 @bp.get("/")
@@ -162,15 +162,7 @@ def person_transfer(uuid: str) -> Response:
             flash(error_message(exc), "error")
         else:
             db.session.commit()
-            flash(_("%(name)s さんの異動を記録しました。", name=subject.name), "success")
-            if moved.designations_ended:
-                flash(
-                    _(
-                        "デジタル推進リーダーの指定を終了しました（元の課を離れたため）。"
-                        "元の課の新しいリーダーを指定してください。"
-                    ),
-                    "warning",
-                )
+            flash_transfer(moved, _("%(name)s さんの異動を記録しました。", name=subject.name))
     else:
         flash(_("入力内容を確認してください。"), "error")
     return redirect(url_for("admin.person", uuid=uuid))

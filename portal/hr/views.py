@@ -26,7 +26,7 @@ from portal.hr.forms import (
 from portal.models import Organisation, Person, Placement, Role, Unit, UnitKind
 from portal.models.base import utcnow
 from portal.services import accounts, awards, coverage, orgs, roster, staff_import
-from portal.web import error_message
+from portal.web import error_message, flash_transfer
 
 
 def _refuse_foreign_unit(field: str) -> None:
@@ -222,15 +222,7 @@ def person_section(uuid: str) -> Response:
             flash(error_message(exc), "error")
         else:
             db.session.commit()
-            flash(_("所属を変更しました。"), "success")
-            if moved.designations_ended:
-                flash(
-                    _(
-                        "デジタル推進リーダーの指定を終了しました（元の課を離れたため）。"
-                        "元の課の新しいリーダーを指定してください。"
-                    ),
-                    "warning",
-                )
+            flash_transfer(moved, _("所属を変更しました。"))
     return redirect(url_for("hr.person", uuid=uuid))
 
 
