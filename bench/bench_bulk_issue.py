@@ -28,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench_data import add_operator_and_badge  # noqa: E402  (next to this script)
+
+sys.path.insert(0, str(ROOT))
 
 PASSPHRASE = "bench-passphrase"  # noqa: S105 - a throwaway key for the benchmark
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -65,12 +68,9 @@ def main() -> None:
     from portal import create_app
     from portal.extensions import db
     from portal.models import (
-        Achievement,
         AuditEvent,
         Email,
         IssuedCredential,
-        Organisation,
-        OrgKind,
         Person,
     )
     from portal.models.base import utcnow
@@ -98,31 +98,7 @@ def main() -> None:
         )
         with app.app_context():
             db.create_all()
-            pref = Organisation(
-                kind=OrgKind.PREFECTURE,
-                lgcode="010006",
-                slug="hokkaido",
-                name_ja="北海道",
-                name_kana="ほっかいどう",
-                name_en="Hokkaido",
-            )
-            db.session.add(pref)
-            db.session.add(
-                Achievement(
-                    slug="badge-t1",
-                    achievement_type="LearningProgram",
-                    issuance="path-completion",
-                    name_ja="ラーニングパスT1修了：生活レベルでのデジタルリテラシー",
-                    name_en="Learning path T1 completed",
-                    description_ja="ラーニングパスT1を修了したことを示すバッジ。" * 3,
-                    criteria_ja="すべての必須ステップを修了すること。" * 3,
-                    image_filename="t1.svg",
-                    image_svg=(ROOT / "curricula/data/images/t1.svg").read_text("utf-8"),
-                    image_alt="T1",
-                    alignments=["tier:T1"],
-                )
-            )
-            db.session.flush()
+            pref, _badge = add_operator_and_badge(db.session)
             now = utcnow()
             people = [
                 {

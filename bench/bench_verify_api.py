@@ -43,6 +43,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench_data import add_operator_and_badge  # noqa: E402  (next to this script)
+
+sys.path.insert(0, str(ROOT))
 
 PASSPHRASE = "bench-passphrase"  # noqa: S105 - a throwaway key for the benchmark
 BASE_URL = "https://portal.bench"
@@ -76,7 +79,7 @@ def setup(config: dict[str, object]) -> tuple[str, int]:
     from config import database_url as normalise
     from portal import create_app
     from portal.extensions import db
-    from portal.models import Achievement, Email, Organisation, OrgKind, Person
+    from portal.models import Email, Person
     from portal.models.base import utcnow
     from portal.public.credentials import active_key, issuance_settings
     from portal.services import issuance
@@ -89,16 +92,7 @@ def setup(config: dict[str, object]) -> tuple[str, int]:
     app = create_app(config)
     with app.app_context():
         db.create_all()
-        pref = Organisation(
-            kind=OrgKind.PREFECTURE,
-            lgcode="010006",
-            slug="hokkaido",
-            name_ja="北海道",
-            name_kana="ほっかいどう",
-            name_en="Hokkaido",
-        )
-        db.session.add(pref)
-        db.session.flush()
+        pref, _badge = add_operator_and_badge(db.session)
         person = Person(
             organisation_id=pref.id, staff_number="B0001", name="北海 太郎", name_kana="ほっかい"
         )
@@ -106,22 +100,6 @@ def setup(config: dict[str, object]) -> tuple[str, int]:
             Email(address="taro@pref.bench", is_primary=True, verified_at=utcnow())
         )
         db.session.add(person)
-        svg = (ROOT / "curricula" / "data" / "images" / "t1.svg").read_text("utf-8")
-        db.session.add(
-            Achievement(
-                slug="badge-t1",
-                achievement_type="LearningProgram",
-                issuance="path-completion",
-                name_ja="ラーニングパスT1修了：生活レベルでのデジタルリテラシー",
-                name_en="Learning path T1 completed",
-                description_ja="ラーニングパスT1を修了したことを示すバッジ。" * 3,
-                criteria_ja="すべての必須ステップを修了すること。" * 3,
-                image_filename="t1.svg",
-                image_svg=svg,
-                image_alt="T1",
-                alignments=["tier:T1"],
-            )
-        )
         generate_signing_key(
             db.session,
             key_dir=str(config["SIGNING_KEY_DIR"]),
