@@ -129,7 +129,9 @@ def verify_context(now: datetime | None = None, *, with_aliases: bool = False) -
     """Where verification runs; `with_aliases` adds the origins our URLs may be given under."""
     base = credential_base_url(current_app.config["PORTAL_BASE_URL"])
     aliases = tuple(sorted({public_base(), request.host_url.rstrip("/")})) if with_aliases else ()
-    return VerifyContext(base_url=base, now=now or utcnow(), fetcher=fetcher(), aliases=aliases)
+    return VerifyContext(
+        base_url=base, now=now or utcnow(), fetcher=fetcher(), aliases=aliases, engine=db.engine
+    )
 
 
 @bp.app_template_filter("portal_link")

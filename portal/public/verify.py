@@ -219,7 +219,7 @@ def verify() -> tuple[str, int] | str:
 def _api_language() -> str:
     """``?lang=``, else ``Accept-Language``, else Japanese (the page's toggle is not read:
     API clients rarely have a session, and opening one costs more than the answer)."""
-    asked = request.args.get("lang")
+    asked = request.args.get("lang") if request.query_string else None
     if asked in ("ja", "en"):
         return asked
     header = request.headers.get("Accept-Language")

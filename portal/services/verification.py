@@ -334,6 +334,9 @@ class VerifyContext:
     fetcher: Fetcher | None
     #: Other origins under which our credential URLs are accepted (e.g. the http dev URL).
     aliases: tuple[str, ...] = ()
+    #: The database, for reading a record when no session has been opened in this scope
+    #: (an API request that needs nothing else from the database never creates one).
+    engine: Engine | None = None
 
 
 @dataclass(frozen=True)
@@ -438,7 +441,21 @@ def _drop_lookup_connection() -> None:
             held[2].close()
 
 
-def load_record(session: DBSession, credential_uuid: str) -> Record | None:
+def _engine_outside_transaction(session: DBSession, engine: Engine | None) -> Engine | None:
+    """The engine to read committed rows from directly, or None when the session holds a
+    transaction (whose own writes the read must see)."""
+    if engine is not None and isinstance(session, scoped_session) and not session.registry.has():
+        return engine  # no session yet in this scope, so nothing uncommitted to see
+    plain = session() if isinstance(session, scoped_session) else session
+    if plain.in_transaction():
+        return None
+    bind = plain.get_bind()
+    return bind if isinstance(bind, Engine) else None
+
+
+def load_record(
+    session: DBSession, credential_uuid: str, *, engine: Engine | None = None
+) -> Record | None:
     """One of our credentials with its holder's name and organisation, or None (one query).
 
     This runs on every verification, so outside a transaction the single SELECT, compiled
@@ -446,12 +463,12 @@ def load_record(session: DBSession, credential_uuid: str) -> Record | None:
     :class:`_LookupConnections`): on PostgreSQL in autocommit mode, on SQLite as it is (a
     SELECT opens no transaction there), so it always reads what is committed. Inside a
     transaction it uses the session's connection, to see what the transaction has written.
+    `engine` spares creating a session just to learn that it holds no transaction.
     """
     params = {"credential_uuid": credential_uuid}
-    plain = session() if isinstance(session, scoped_session) else session
-    bind = plain.get_bind()
-    if plain.in_transaction() or not isinstance(bind, Engine):
-        found = plain.connection().execute(_RECORD_QUERY, params).first()
+    bind = _engine_outside_transaction(session, engine)
+    if bind is None:
+        found = session.connection().execute(_RECORD_QUERY, params).first()
         return Record(*found) if found is not None else None
     lookup = _compiled_lookup(bind)
     arguments = (credential_uuid,) if lookup.positional else params
@@ -591,7 +608,7 @@ def verify_input(
     row = None
     cred_uuid = _uuid_of(hint.credential_id)
     if cred_uuid and (ours or (hint.iss or "").startswith(ctx.base_url + "/")):
-        row = load_record(session, cred_uuid)
+        row = load_record(session, cred_uuid, engine=ctx.engine)
     result = badges.verify_credential(
         read,
         trust=trust,
@@ -798,7 +815,7 @@ def verify_url(
     target = parse_credential_url(url, ctx)
     if target is None:
         return Outcome(False, [CheckResult("extract", "fail", "portal.url_not_ours", {})])
-    row = load_record(session, target.credential_uuid)
+    row = load_record(session, target.credential_uuid, engine=ctx.engine)
     if row is None or not can_view(viewer, row, row.holder_org_id, target.share_token):
         return Outcome(False, [CheckResult("extract", "fail", "portal.url_not_found", {})])
     if row.jws.count(".") != 2:
