@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +83,14 @@ def ensure_sqlite_directory(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from portal import models  # noqa: F401  (registers the mappers)
     from portal.auth.session import configure_login
-    from portal.extensions import csrf, db, limiter, migrate
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    skip_limiter_passes(app, limiter, SELF_LIMITED_ENDPOINTS)
     configure_login(app)
+    skip_per_request_passes(app, (limiter, login_manager), LEAN_ENDPOINTS)
 
     from portal.models.base import install_sqlite_pragmas
 
@@ -98,14 +98,26 @@ def register_extensions(app: Flask) -> None:
         install_sqlite_pragmas(db.engine)
 
 
-#: Endpoints that count their own rate limit with Flask-Limiter's strategy and storage.
-SELF_LIMITED_ENDPOINTS = frozenset({"public.api_verify"})
+#: Public API endpoints that count their own rate limit (with Flask-Limiter's strategy and
+#: storage) and never sign anyone in: see :func:`skip_per_request_passes`.
+LEAN_ENDPOINTS = frozenset({"public.api_verify"})
 
 
-def skip_limiter_passes(app: Flask, limiter: Any, endpoints: frozenset[str]) -> None:
-    """Flask-Limiter's before- and after-request passes run for every request, limited or
-    not, and cost more than a token verification's own bookkeeping: `endpoints` (which
-    count their limit themselves) skip them. Every other route is limited as before."""
+def skip_per_request_passes(
+    app: Flask, extensions: Sequence[Any], endpoints: frozenset[str]
+) -> None:
+    """Skip the before/after/teardown passes of `extensions` for `endpoints`.
+
+    Flask-Limiter's passes run for every request, limited or not, and cost more than a
+    token verification's own bookkeeping; Flask-Login's after-request pass only refreshes
+    the remember-me cookie after a sign-in or sign-out, which these endpoints never do
+    (and it opens the session for it). Every other route keeps them all.
+    """
+
+    def owner(hook: Any) -> Any:
+        if isinstance(hook, functools.partial):
+            return hook.args[0] if hook.args else None
+        return getattr(hook, "__self__", None)
 
     def skipping(hook: Callable[..., Any], passthrough: bool) -> Callable[..., Any]:
         @functools.wraps(hook)
@@ -116,14 +128,15 @@ def skip_limiter_passes(app: Flask, limiter: Any, endpoints: frozenset[str]) -> 
 
         return wrapper
 
-    before: list[Any] = app.before_request_funcs.get(None, [])
-    after: list[Any] = app.after_request_funcs.get(None, [])
-    for n, hook in enumerate(before):
-        if getattr(hook, "__self__", None) is limiter:
-            before[n] = skipping(hook, passthrough=False)
-    for n, hook in enumerate(after):
-        if isinstance(hook, functools.partial) and hook.args[:1] == (limiter,):
-            after[n] = skipping(hook, passthrough=True)
+    for registry, passthrough in (
+        (app.before_request_funcs, False),
+        (app.after_request_funcs, True),
+        (app.teardown_request_funcs, False),
+    ):
+        hooks: list[Any] = registry.get(None, [])
+        for n, hook in enumerate(hooks):
+            if any(owner(hook) is extension for extension in extensions):
+                hooks[n] = skipping(hook, passthrough)
 
 
 def register_i18n(app: Flask) -> None:

@@ -519,12 +519,16 @@ def test_rate_limit_shared_through_redis_as_the_readme_deploys_it(app, client, k
         }
     ],
 )
-def test_the_api_skips_flask_limiters_passes_other_routes_keep_them(app, client):
+def test_the_api_skips_flask_limiters_passes_other_routes_keep_them(app, client, login_as):
     from portal.extensions import limiter
 
-    hooks = [*app.before_request_funcs[None], *app.after_request_funcs[None]]
+    hooks = [
+        *app.before_request_funcs[None],
+        *app.after_request_funcs[None],
+        *app.teardown_request_funcs[None],
+    ]
     wrapped = [h for h in hooks if getattr(h, "__wrapped__", None) is not None]
-    assert len(wrapped) == 2  # Flask-Limiter's check and its header pass
+    assert len(wrapped) == 4  # Flask-Limiter's check, headers and clean-up; remember-me
     assert limiter.enabled
     # The API answers with its own counting (headers included) ...
     assert client.post("/api/verify", data=b"x").headers["X-RateLimit-Limit"] == "2"
@@ -532,6 +536,8 @@ def test_the_api_skips_flask_limiters_passes_other_routes_keep_them(app, client)
     form = {"email": "nobody@example.lg.jp", "password": "wrong password"}
     codes = [client.post("/login", data=form).status_code for _ in range(3)]
     assert codes[-1] == 429, codes
+    # An API client without cookies gets an answer that opens no session at all.
+    assert "Vary" not in client.post("/api/verify", data=b"x", headers={"Cookie": ""}).headers
 
 
 def test_record_lookup_reads_what_is_committed_and_survives_a_lost_connection(
