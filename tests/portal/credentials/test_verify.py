@@ -559,3 +559,19 @@ def test_record_lookup_reads_what_is_committed_and_survives_a_lost_connection(
     assert api(client, token)["credential"]["status"] == "revoked"
     again = verification._lookup_connections.held
     assert again is not None and again[2] is not held[2]  # a new connection
+
+
+def test_api_verification_of_a_cookieless_client_opens_no_orm_session(
+    app, client, credential, monkeypatch
+):
+    """The hottest public endpoint reads one row on its own connection (see load_record)."""
+    token = credential.jws
+    db.session.commit()
+    api(client, token)  # loads our keys through the session
+    db.session.remove()
+    created: list[int] = []
+    real = db.session.registry.createfunc
+    monkeypatch.setattr(db.session.registry, "createfunc", lambda: created.append(1) or real())
+    result = api(client, token)
+    assert result["valid"] and result["credential"]["status"] == "active"
+    assert created == []
