@@ -81,6 +81,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host. The
+    #: client address (rate limits, audit) and https come from them; 0 ignores the headers
+    #: (anyone could forge them when nothing in front overwrites them).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -146,6 +150,8 @@ class TestConfig(Config):
 
 class ProdConfig(Config):
     ENV_NAME = "production"
+    #: Production runs behind the TLS-terminating reverse proxy of the README.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 1)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     DEMO_ALLOWED = False

@@ -37,6 +37,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         raise RuntimeError("configuration refused: " + "; ".join(problems))
 
     configure_logging(app)
+    trust_proxies(app)
     ensure_sqlite_directory(app)
     install_session_interface(app)
     register_extensions(app)
@@ -47,6 +48,18 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind `TRUSTED_PROXIES` reverse proxies, take the client's address, scheme and host
+    from their X-Forwarded-* headers (rate limits per client, audit addresses, https)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
 
 
 def install_session_interface(app: Flask) -> None:

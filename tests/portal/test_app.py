@@ -209,3 +209,28 @@ class TestCsrf:
             forms = html.count('method="post"')
             assert forms > 0, url
             assert html.count('name="csrf_token"') >= forms, url
+
+
+class TestBehindAProxy:
+    """Rate limits and audit addresses are per client: the proxy's headers count only when
+    the app is told it runs behind one (otherwise anyone could forge them)."""
+
+    LIMIT = {"RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "1 per minute"}
+
+    @staticmethod
+    def _post(client, forwarded_for):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/api/verify", data=b"x", headers={"X-Forwarded-For": forwarded_for}
+        ).status_code
+
+    @pytest.mark.parametrize("app_config", [{**LIMIT, "TRUSTED_PROXIES": 1}])
+    def test_each_forwarded_client_has_its_own_allowance(self, client):
+        assert [self._post(client, "203.0.113.1"), self._post(client, "203.0.113.2")] == [200, 200]
+        assert self._post(client, "203.0.113.1") == 429
+
+    @pytest.mark.parametrize("app_config", [LIMIT])
+    def test_forwarded_headers_are_ignored_without_a_trusted_proxy(self, client):
+        assert [self._post(client, "203.0.113.1"), self._post(client, "203.0.113.2")] == [200, 429]
+
+    def test_production_trusts_one_proxy(self):
+        assert ProdConfig.TRUSTED_PROXIES == 1
