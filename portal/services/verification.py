@@ -407,30 +407,32 @@ def _compiled_lookup(engine: Engine) -> _CompiledLookup:
 
 
 class _LookupConnections(threading.local):
-    """Per thread: one driver connection kept for record lookups (engine, pid, connection).
+    """Per thread: one driver connection (and its cursor) kept for record lookups.
 
     Detached from the pool, so a lookup costs one round trip: no checkout, no liveness
     ping, no reset. A connection that fails is dropped and the lookup retried once on a
     new one (the query only reads), which is what the pool's ping would have bought.
     """
 
-    held: tuple[Engine, int, Any] | None = None
+    #: (engine, process id, pooled connection, cursor)
+    held: tuple[Engine, int, Any, Any] | None = None
 
 
 _lookup_connections = _LookupConnections()
 
 
-def _lookup_connection(engine: Engine) -> Any:
+def _lookup_cursor(engine: Engine) -> Any:
     held = _lookup_connections.held
     if held is not None and held[0] is engine and held[1] == os.getpid():
-        return held[2]
+        return held[3]
     _drop_lookup_connection()
     pooled = engine.raw_connection()
     pooled.detach()  # ours until dropped; the pool opens another for itself
     if engine.dialect.name == "postgresql":
         pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]  # no BEGIN
-    _lookup_connections.held = (engine, os.getpid(), pooled)
-    return pooled
+    cursor = pooled.cursor()
+    _lookup_connections.held = (engine, os.getpid(), pooled, cursor)
+    return cursor
 
 
 def _drop_lookup_connection() -> None:
@@ -474,25 +476,21 @@ def load_record(
     arguments = (credential_uuid,) if lookup.positional else params
     errors = bind.dialect.loaded_dbapi.Error
     for attempt in (1, 2):
-        connection = _lookup_connection(bind)
+        cursor = _lookup_cursor(bind)
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(lookup.sql, arguments)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+            cursor.execute(lookup.sql, arguments)
+            rows = cursor.fetchall()  # to the end: SQLite then ends the read at once
             break
         except errors:
             _drop_lookup_connection()  # e.g. the database restarted: try a new connection
             if attempt == 2:
                 raise
-    if row is None:
+    if not rows:
         return None
     return Record(
         *(
             value if process is None else process(value)
-            for process, value in zip(lookup.processors, row, strict=True)
+            for process, value in zip(lookup.processors, rows[0], strict=True)
         )
     )
 

@@ -585,3 +585,4 @@ def test_api_verification_of_a_cookieless_client_opens_no_orm_session(
     result = api(client, token)
     assert result["valid"] and result["credential"]["status"] == "active"
     assert created == []
+
