@@ -429,8 +429,11 @@ def _lookup_cursor(engine: Engine) -> Any:
     pooled = engine.raw_connection()
     pooled.detach()  # ours until dropped; the pool opens another for itself
     if engine.dialect.name == "postgresql":
-        pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]  # no BEGIN
-    cursor = pooled.cursor()
+        driver: Any = pooled.dbapi_connection
+        driver.autocommit = True  # no BEGIN/ROLLBACK round trips
+        cursor = driver.cursor(binary=True)  # same Python values, parsed with less work
+    else:
+        cursor = pooled.cursor()
     _lookup_connections.held = (engine, os.getpid(), pooled, cursor)
     return cursor
 
