@@ -407,6 +407,47 @@ def _stamp(change: CatalogueChange, *, submit: bool, now: datetime) -> None:
     change.submitted_at = now if submit else None
 
 
+def _write_proposal(
+    session: DBSession,
+    pending: CatalogueChange | None,
+    *,
+    kind: str,
+    subject: dict[str, Any],
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    comment: str | None,
+    actor: Person,
+    now: datetime,
+    submit: bool,
+    refresh_before: bool = False,
+) -> CatalogueChange:
+    """Revise the actor's open proposal `pending` (its `before` too if `refresh_before`), or
+    open a new one about `subject`; then stamp its status and times."""
+    if pending is not None:
+        change = pending
+        if refresh_before:
+            change.before = before
+        change.after = after
+        change.comment = comment or change.comment
+    else:
+        change = CatalogueChange(
+            kind=kind,
+            **subject,
+            before=before,
+            after=after,
+            comment=comment,
+            proposed_by_id=actor.id,
+            created_at=now,
+        )
+        session.add(change)
+    _stamp(change, submit=submit, now=now)
+    return change
+
+
+def _course_subject(course: Course) -> dict[str, Any]:
+    return {"subject_type": "course", "subject_slug": course.slug, "course_id": course.id}
+
+
 def _status(submit: bool) -> ChangeStatus:
     return ChangeStatus.REVIEW if submit else ChangeStatus.DRAFT
 
@@ -491,21 +532,18 @@ def propose_course(
     session.add(course)
     session.flush()
     _apply_course(session, course, after, now)
-    change = CatalogueChange(
+    change = _write_proposal(
+        session,
+        None,
         kind="course.create",
-        status=_status(submit),
-        subject_type="course",
-        subject_slug=course.slug,
-        course_id=course.id,
+        subject=_course_subject(course),
         before=None,
         after={**after, "add_to_path": addition} if addition else after,
         comment=comment,
-        proposed_by_id=actor.id,
-        created_at=now,
-        updated_at=now,
-        submitted_at=now if submit else None,
+        actor=actor,
+        now=now,
+        submit=submit,
     )
-    session.add(change)
     session.flush()
     return change
 
@@ -538,25 +576,20 @@ def propose_course_update(
 
     if course.status != PublicationStatus.PUBLISHED:
         # A course not yet published: revise the draft itself and its creation proposal.
-        if pending is not None and pending.kind == "course.create":
-            change = pending
-            addition = (change.after or {}).get("add_to_path")
-            change.after = {**after, "add_to_path": addition} if addition else after
-            change.comment = comment or change.comment
-        else:
-            change = CatalogueChange(
-                kind="course.create",
-                subject_type="course",
-                subject_slug=course.slug,
-                course_id=course.id,
-                before=None,
-                after=after,
-                comment=comment,
-                proposed_by_id=actor.id,
-                created_at=now,
-            )
-            session.add(change)
-        _stamp(change, submit=submit, now=now)
+        creation = pending if pending is not None and pending.kind == "course.create" else None
+        addition = (creation.after or {}).get("add_to_path") if creation is not None else None
+        change = _write_proposal(
+            session,
+            creation,
+            kind="course.create",
+            subject=_course_subject(course),
+            before=None,
+            after={**after, "add_to_path": addition} if addition else after,
+            comment=comment,
+            actor=actor,
+            now=now,
+            submit=submit,
+        )
         _apply_course(session, course, after, now)
         course.status = PublicationStatus.REVIEW if submit else PublicationStatus.DRAFT
         course.updated_at = now
@@ -565,24 +598,18 @@ def propose_course_update(
 
     if _content(after) == _content(course_snapshot(course)):
         raise ValidationFailed("no_changes")
-    if pending is not None:
-        change = pending
-        change.after = after
-        change.comment = comment or change.comment
-    else:
-        change = CatalogueChange(
-            kind="course.update",
-            subject_type="course",
-            subject_slug=course.slug,
-            course_id=course.id,
-            before=course_snapshot(course),
-            after=after,
-            comment=comment,
-            proposed_by_id=actor.id,
-            created_at=now,
-        )
-        session.add(change)
-    _stamp(change, submit=submit, now=now)
+    change = _write_proposal(
+        session,
+        pending,
+        kind="course.update",
+        subject=_course_subject(course),
+        before=course_snapshot(course),
+        after=after,
+        comment=comment,
+        actor=actor,
+        now=now,
+        submit=submit,
+    )
     session.flush()
     return change
 
@@ -670,25 +697,19 @@ def propose_path_change(
     pending = open_change_for(session, path=path)
     if pending is not None and pending.proposed_by_id != actor.id:
         raise Conflict("change_pending", change_id=pending.id)
-    if pending is not None:
-        change = pending
-        change.before = before
-        change.after = after
-        change.comment = comment or change.comment
-    else:
-        change = CatalogueChange(
-            kind="path.update",
-            subject_type="path",
-            subject_slug=path.slug,
-            path_id=path.id,
-            before=before,
-            after=after,
-            comment=comment,
-            proposed_by_id=actor.id,
-            created_at=now,
-        )
-        session.add(change)
-    _stamp(change, submit=submit, now=now)
+    change = _write_proposal(
+        session,
+        pending,
+        kind="path.update",
+        subject={"subject_type": "path", "subject_slug": path.slug, "path_id": path.id},
+        before=before,
+        after=after,
+        comment=comment,
+        actor=actor,
+        now=now,
+        submit=submit,
+        refresh_before=True,
+    )
     session.flush()
     return change
 
