@@ -422,6 +422,18 @@ def _sync_courses(
     ):
         alignments.setdefault(course_id, set()).add(target_id)
     counts = report.of("courses")
+    def record(row: Course, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+        _record(
+            session,
+            kind="course.sync",
+            subject_type="course",
+            slug=row.slug,
+            before=before,
+            after=after,
+            now=now,
+            course_id=row.id,
+        )
+
     seen: set[str] = set()
     for position, data in enumerate(catalogue.courses):
         seen.add(data.slug)
@@ -433,16 +445,7 @@ def _sync_courses(
             session.flush()
             existing[row.slug] = row
             counts.created += 1
-            _record(
-                session,
-                kind="course.sync",
-                subject_type="course",
-                slug=row.slug,
-                before=None,
-                after=course_snapshot(row),
-                now=now,
-                course_id=row.id,
-            )
+            record(row, None, course_snapshot(row))
         else:
             before = course_snapshot(row)
             # The catalogue order alone is not a change of the course.
@@ -451,16 +454,7 @@ def _sync_courses(
                 counts.updated += 1
                 after = course_snapshot(row)
                 if after != before:
-                    _record(
-                        session,
-                        kind="course.sync",
-                        subject_type="course",
-                        slug=row.slug,
-                        before=before,
-                        after=after,
-                        now=now,
-                        course_id=row.id,
-                    )
+                    record(row, before, after)
             else:
                 counts.unchanged += 1
         set_course_alignments(session, row, targets, alignments.get(row.id, set()))
@@ -473,16 +467,7 @@ def _sync_courses(
         before = course_snapshot(row)
         row.status = PublicationStatus.RETIRED
         counts.retired += 1
-        _record(
-            session,
-            kind="course.sync",
-            subject_type="course",
-            slug=row.slug,
-            before=before,
-            after=course_snapshot(row),
-            now=now,
-            course_id=row.id,
-        )
+        record(row, before, course_snapshot(row))
     return existing
 
 
