@@ -14,6 +14,7 @@ import pytest
 from badges import schema
 from badges._schemac import UnsupportedSchema, compile_schema
 from tests.badges import helpers as h
+from tests.conftest import needs_reference
 
 EXAMPLE_FILES = sorted(
     p for p in h.EXAMPLES.rglob("*") if p.is_file() and p.suffix == ".json" or p.name == "testlist"
@@ -25,6 +26,7 @@ def _load(path: Path) -> Any:
     return json.loads(path.read_text("utf-8"))
 
 
+@needs_reference
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_agrees_with_jsonschema_on_every_reference_document(variant: str) -> None:
     fast = schema._fast(variant)
