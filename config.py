@@ -109,6 +109,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = _bool("RATELIMIT_HEADERS_ENABLED", False)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "60 per minute")
+    #: Verification records each worker keeps (PostgreSQL only: kept true by the
+    #: database's change notifications). 0 reads the database on every verification.
+    VERIFY_RECORD_CACHE_SIZE = _int("VERIFY_RECORD_CACHE_SIZE", 5000)
 
     # Credentials.
     CERTIFICATION_VALID_YEARS = _int("CERTIFICATION_VALID_YEARS", 3)

@@ -3,6 +3,7 @@
 One module per aggregate. Add new modules to the import list below.
 """
 
+from portal.models import changes  # noqa: F401  (PostgreSQL change notifications)
 from portal.models.audit import AuditEvent
 from portal.models.catalogue import (
     Achievement,

@@ -68,9 +68,16 @@ from portal.models import (
 from portal.models.base import DBSession, utcnow
 from portal.public import bp
 from portal.services import issuance, sharing, status_lists
+from portal.services.change_feed import RecordCache
 from portal.services.evidence import EvidenceStore
 from portal.services.keys import ActiveKey, KeyCache, credential_base_url, published_jwks
-from portal.services.verification import SafeFetcher, VerifyContext, credential_state
+from portal.services.verification import (
+    Record,
+    SafeFetcher,
+    VerifyContext,
+    credential_state,
+    make_record_cache,
+)
 from portal.templating import localtime
 
 log = logging.getLogger(__name__)
@@ -130,8 +137,24 @@ def verify_context(now: datetime | None = None, *, with_aliases: bool = False) -
     base = credential_base_url(current_app.config["PORTAL_BASE_URL"])
     aliases = tuple(sorted({public_base(), request.host_url.rstrip("/")})) if with_aliases else ()
     return VerifyContext(
-        base_url=base, now=now or utcnow(), fetcher=fetcher(), aliases=aliases, engine=db.engine
+        base_url=base,
+        now=now or utcnow(),
+        fetcher=fetcher(),
+        aliases=aliases,
+        engine=db.engine,
+        records=record_cache(),
     )
+
+
+def record_cache() -> RecordCache[str, Record] | None:
+    """This app's copies of verification records (PostgreSQL; None on SQLite)."""
+    extensions = current_app.extensions
+    if "portal_record_cache" not in extensions:
+        made = make_record_cache(db.engine, current_app.config["VERIFY_RECORD_CACHE_SIZE"])
+        if extensions.setdefault("portal_record_cache", made) is not made and made is not None:
+            made.feed.close()  # another thread made one first
+    found: RecordCache[str, Record] | None = extensions["portal_record_cache"]
+    return found
 
 
 @bp.app_template_filter("portal_link")

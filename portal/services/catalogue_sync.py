@@ -422,6 +422,7 @@ def _sync_courses(
     ):
         alignments.setdefault(course_id, set()).add(target_id)
     counts = report.of("courses")
+
     def record(row: Course, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
         _record(
             session,

@@ -41,7 +41,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, event, select
 from sqlalchemy.orm import scoped_session
 
 import badges
@@ -54,6 +54,7 @@ from portal.models import (
     Visibility,
 )
 from portal.models.base import DBSession
+from portal.services.change_feed import CREDENTIAL_PREFIX, ChangeFeed, RecordCache
 from portal.services.linkcheck import is_forbidden_address, system_resolver
 from portal.services.sharing import can_view
 
@@ -337,6 +338,8 @@ class VerifyContext:
     #: The database, for reading a record when no session has been opened in this scope
     #: (an API request that needs nothing else from the database never creates one).
     engine: Engine | None = None
+    #: Copies of records kept true by database notifications (PostgreSQL), or None.
+    records: RecordCache[str, Record] | None = None
 
 
 @dataclass(frozen=True)
@@ -459,22 +462,35 @@ def _engine_outside_transaction(session: DBSession, engine: Engine | None) -> En
 
 
 def load_record(
-    session: DBSession, credential_uuid: str, *, engine: Engine | None = None
+    session: DBSession,
+    credential_uuid: str,
+    *,
+    engine: Engine | None = None,
+    cache: RecordCache[str, Record] | None = None,
 ) -> Record | None:
     """One of our credentials with its holder's name and organisation, or None (one query).
 
     This runs on every verification, so outside a transaction the single SELECT, compiled
     once per driver, goes to a connection this thread keeps for it (see
     :class:`_LookupConnections`): on PostgreSQL in autocommit mode, on SQLite as it is (a
-    SELECT opens no transaction there), so it always reads what is committed. Inside a
-    transaction it uses the session's connection, to see what the transaction has written.
-    `engine` spares creating a session just to learn that it holds no transaction.
+    SELECT opens no transaction there), so it always reads what is committed. With a
+    `cache` (PostgreSQL), a record read before is answered from it: the cache forgets a
+    record the moment a change to it is announced (see :mod:`portal.services.change_feed`).
+    Inside a transaction it uses the session's connection, to see what the transaction
+    has written, and no cache. `engine` spares creating a session just to learn that it
+    holds no transaction.
     """
     params = {"credential_uuid": credential_uuid}
     bind = _engine_outside_transaction(session, engine)
     if bind is None:
         found = session.connection().execute(_RECORD_QUERY, params).first()
         return Record(*found) if found is not None else None
+    generation = None
+    if cache is not None and cache.feed.engine is bind and cache.usable():
+        kept = cache.get(credential_uuid)
+        if kept is not None:
+            return kept
+        generation = cache.generation
     lookup = _compiled_lookup(bind)
     arguments = (credential_uuid,) if lookup.positional else params
     errors = bind.dialect.loaded_dbapi.Error
@@ -490,12 +506,34 @@ def load_record(
                 raise
     if not rows:
         return None
-    return Record(
+    record = Record(
         *(
             value if process is None else process(value)
             for process, value in zip(lookup.processors, rows[0], strict=True)
         )
     )
+    if cache is not None and generation is not None:
+        cache.put(credential_uuid, record, generation)
+    return record
+
+
+def _credential_of(payload: str) -> str | None:
+    return payload[len(CREDENTIAL_PREFIX) :] if payload.startswith(CREDENTIAL_PREFIX) else None
+
+
+def make_record_cache(engine: Engine, size: int) -> RecordCache[str, Record] | None:
+    """Copies of verification records for this engine, or None where they cannot be kept
+    true (no notifications: SQLite) or `size` is 0.
+
+    The same notifications make a key change (e.g. one marked compromised) reach our trust
+    store at once, instead of after :data:`TRUST_TTL_SECONDS`.
+    """
+    if size <= 0 or engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return None
+    feed = ChangeFeed(engine)
+    feed.subscribe(lambda payload: forget_trust() if payload in (None, "signing_keys") else None)
+    event.listen(engine, "engine_disposed", lambda _engine: feed.close())
+    return RecordCache(feed, size, _credential_of)
 
 
 def _uuid_of(credential_id: str | None) -> str | None:
@@ -596,6 +634,8 @@ def verify_input(
                 )
             ],
         )
+    if ctx.records is not None:
+        ctx.records.usable()  # apply announced changes (a key marked compromised) first
     read = badges.read_input(data)  # once: for choosing keys here, then for the verifier
     hint = peek(read)
     own, own_kids = own_trust(
@@ -609,7 +649,7 @@ def verify_input(
     row = None
     cred_uuid = _uuid_of(hint.credential_id)
     if cred_uuid and (ours or (hint.iss or "").startswith(ctx.base_url + "/")):
-        row = load_record(session, cred_uuid, engine=ctx.engine)
+        row = load_record(session, cred_uuid, engine=ctx.engine, cache=ctx.records)
     result = badges.verify_credential(
         read,
         trust=trust,
@@ -816,7 +856,7 @@ def verify_url(
     target = parse_credential_url(url, ctx)
     if target is None:
         return Outcome(False, [CheckResult("extract", "fail", "portal.url_not_ours", {})])
-    row = load_record(session, target.credential_uuid, engine=ctx.engine)
+    row = load_record(session, target.credential_uuid, engine=ctx.engine, cache=ctx.records)
     if row is None or not can_view(viewer, row, row.holder_org_id, target.share_token):
         return Outcome(False, [CheckResult("extract", "fail", "portal.url_not_found", {})])
     if row.jws.count(".") != 2:

@@ -54,3 +54,30 @@ def test_audit_events_are_append_only_after_migration(app):
     with pytest.raises(DatabaseError):
         db.session.execute(text("DELETE FROM audit_events"))
     db.session.rollback()
+
+
+def test_change_notifications_after_migration(app):
+    """PostgreSQL: the migrated database announces changes like a created one."""
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite has no notifications and the migration adds nothing there
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP FUNCTION IF EXISTS portal_notify_change() CASCADE"))
+    upgrade()
+    with db.engine.connect() as conn:
+        triggers = set(
+            conn.execute(
+                text(
+                    "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE NOT tgisinternal AND n.nspname = current_schema()"
+                )
+            ).scalars()
+        )
+    assert {
+        "issued_credentials_notify",
+        "issued_credentials_notify_truncate",
+        "people_notify",
+        "signing_keys_notify",
+    } <= triggers

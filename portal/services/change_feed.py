@@ -1,0 +1,231 @@
+"""Changes pushed by PostgreSQL, so a worker can keep copies that are never stale.
+
+Database triggers (see :mod:`portal.models.changes`) send a notification on the channel
+:data:`CHANNEL` whenever a stored credential, a person's name or organisation, or a
+signing key changes, at the moment that change commits. Each process LISTENs on one
+connection of its own and reads what has arrived, without waiting, at the start of every
+use (:meth:`ChangeFeed.refresh`); there is no background thread.
+
+What the copies may assume:
+
+* Every notification that reached the process before a request began is applied before
+  the request reads a copy, so a revocation committed before the request is seen.
+* A copy is stored only if no notification arrived while it was being read
+  (:attr:`ChangeFeed.generation`), so a change racing with the read is never lost.
+* When the connection fails, or does not answer a heartbeat (:data:`HEARTBEAT_SECONDS`)
+  within :data:`HEARTBEAT_TIMEOUT_SECONDS`, everything is forgotten and nothing is kept
+  until a new connection listens again. A silent network failure can therefore leave a
+  copy in use for at most the sum of the two (about 8 seconds), never longer.
+
+:class:`RecordCache` is the bounded copy of verification records built on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Engine
+
+#: The notification channel the triggers send on.
+CHANNEL = "portal_changes"
+#: Payload prefix of a change to one credential ("credential:<uuid>"); any other payload
+#: names a table whose change may touch any copy ("people", "signing_keys", ...).
+CREDENTIAL_PREFIX = "credential:"
+HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_TIMEOUT_SECONDS = 3.0
+#: After a failed connection, wait this long before trying again (requests go on
+#: uncached meanwhile, reading the database as before).
+RETRY_SECONDS = 5.0
+
+#: Connections inherited from a parent process: kept referenced, never closed here (closing
+#: would end the parent's session, which shares the socket).
+_inherited: list[Any] = []
+
+
+class ChangeFeed:
+    """One LISTEN connection per process, polled without blocking.
+
+    `subscribers` are called with the payload of each notification, or with None when
+    everything must be forgotten (new connection, failure). PostgreSQL with psycopg only.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.subscribers: list[Callable[[str | None], None]] = []
+        #: Incremented by every notification and every reset.
+        self.generation = 0
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._connection: Any = None  # the pooled connection, detached
+        self._retry_at = 0.0
+        self._ping_sent: float | None = None
+        self._last_ok = 0.0
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None and self._pid == os.getpid()
+
+    def subscribe(self, subscriber: Callable[[str | None], None]) -> None:
+        self.subscribers.append(subscriber)
+
+    def refresh(self) -> bool:
+        """Apply what has arrived; True when copies may be used for this request."""
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the connection belongs to the parent
+                if self._connection is not None:
+                    _inherited.append(self._connection)
+                self._connection = None
+                self._pid = os.getpid()
+                self._retry_at = 0.0
+                self._reset()
+            if self._connection is None:
+                return self._connect()
+            try:
+                return self._poll()
+            except Exception:  # noqa: BLE001 - any failure means: trust no copy
+                self._fail()
+                return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None and self._pid == os.getpid():
+                with contextlib.suppress(Exception):
+                    self._connection.close()
+            self._connection = None
+            self._reset()
+
+    # -- internals --------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self.generation += 1
+        self._ping_sent = None
+        for subscriber in self.subscribers:
+            subscriber(None)
+
+    def _connect(self) -> bool:
+        now = self.clock()
+        if now < self._retry_at:
+            return False
+        try:
+            pooled = self.engine.raw_connection()
+            pooled.detach()  # ours for as long as it lives; the pool opens another
+            driver: Any = pooled.dbapi_connection
+            driver.autocommit = True
+            driver.execute(f"LISTEN {CHANNEL}")
+        except Exception:  # noqa: BLE001 - the database is down: go on uncached
+            self._retry_at = now + RETRY_SECONDS
+            return False
+        self._connection = pooled
+        self._last_ok = now
+        self._reset()  # anything may have changed while nobody listened
+        return True
+
+    def _fail(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+        self._retry_at = self.clock() + RETRY_SECONDS
+        self._reset()
+
+    def _poll(self) -> bool:
+        from psycopg import pq
+
+        pgconn = self._connection.dbapi_connection.pgconn
+        if pgconn.status != pq.ConnStatus.OK:
+            raise ConnectionError("the listening connection is closed")
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+        if readable:
+            pgconn.consume_input()
+            while (note := pgconn.notifies()) is not None:
+                payload = note.extra.decode("utf-8", "replace")
+                self.generation += 1
+                for subscriber in self.subscribers:
+                    subscriber(payload)
+        now = self.clock()
+        if self._ping_sent is not None:
+            if not pgconn.is_busy():
+                while (answer := pgconn.get_result()) is not None:
+                    if answer.status != pq.ExecStatus.TUPLES_OK:
+                        raise ConnectionError("the heartbeat failed")
+                self._ping_sent = None
+                self._last_ok = now
+            elif now - self._ping_sent > HEARTBEAT_TIMEOUT_SECONDS:
+                raise ConnectionError("no answer to the heartbeat")
+        elif now - self._last_ok > HEARTBEAT_SECONDS:
+            pgconn.send_query(b"SELECT 1")
+            if pgconn.flush() != 0:
+                raise ConnectionError("could not send the heartbeat")
+            self._ping_sent = now
+        return True
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class RecordCache(Generic[K, V]):
+    """A bounded copy of rows, kept true by a :class:`ChangeFeed`.
+
+    Use: ``if cache.usable(): found = cache.get(key)``; on a miss note
+    ``cache.generation`` before reading the row and ``put(key, row, generation)`` after.
+    `key_of` maps a notification payload to the key it invalidates, or None when the
+    payload may touch any row (then everything is forgotten).
+    """
+
+    def __init__(self, feed: ChangeFeed, size: int, key_of: Callable[[str], K | None]) -> None:
+        self.feed = feed
+        self.size = size
+        self.key_of = key_of
+        self._rows: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        feed.subscribe(self._changed)
+
+    @property
+    def generation(self) -> int:
+        return self.feed.generation
+
+    def usable(self) -> bool:
+        return self.size > 0 and self.feed.refresh()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._rows.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._rows.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: K, row: V, generation: int) -> None:
+        with self._lock:
+            if generation != self.feed.generation or not self.feed.listening:
+                return  # something changed while the row was read: do not keep it
+            self._rows[key] = row
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _changed(self, payload: str | None) -> None:
+        key = self.key_of(payload) if payload is not None else None
+        with self._lock:
+            if key is None:
+                self._rows.clear()
+            else:
+                self._rows.pop(key, None)
