@@ -27,8 +27,9 @@ import os
 import select
 import threading
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
@@ -192,6 +193,7 @@ class RecordCache(Generic[K, V]):
         self.hits = 0
         self.misses = 0
         feed.subscribe(self._changed)
+        _caches.add(self)
 
     @property
     def generation(self) -> int:
@@ -223,9 +225,30 @@ class RecordCache(Generic[K, V]):
         return len(self._rows)
 
     def _changed(self, payload: str | None) -> None:
-        key = self.key_of(payload) if payload is not None else None
+        self.forget(None if payload is None else [payload])
+
+    def forget(self, payloads: Iterable[str] | None) -> None:
+        """Drop the copies these payloads name (None or an unkeyed payload: all of them)."""
+        keys = None if payloads is None else [self.key_of(p) for p in payloads]
         with self._lock:
-            if key is None:
+            if keys is None or None in keys:
                 self._rows.clear()
-            else:
-                self._rows.pop(key, None)
+                return
+            for key in keys:
+                self._rows.pop(key, None)  # type: ignore[arg-type]
+
+
+#: Every cache in this process, for :func:`forget_locally`.
+_caches: weakref.WeakSet[RecordCache[Any, Any]] = weakref.WeakSet()
+
+
+def forget_locally(payloads: Iterable[str] | None) -> None:
+    """What this process itself just committed, applied to its own copies at once.
+
+    The notification of the same commit arrives a moment later; applying it here too means
+    a request served right after the commit, in this process, never sees the old copy.
+    """
+    listed = None if payloads is None else list(payloads)
+    for cache in list(_caches):
+        cache.feed.generation += 1  # a read racing with this commit is not kept
+        cache.forget(listed)

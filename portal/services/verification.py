@@ -41,8 +41,8 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import Engine, bindparam, event, select
-from sqlalchemy.orm import scoped_session
+from sqlalchemy import Engine, bindparam, event, inspect, select
+from sqlalchemy.orm import Session, UOWTransaction, scoped_session
 
 import badges
 from portal.models import (
@@ -54,7 +54,12 @@ from portal.models import (
     Visibility,
 )
 from portal.models.base import DBSession
-from portal.services.change_feed import CREDENTIAL_PREFIX, ChangeFeed, RecordCache
+from portal.services.change_feed import (
+    CREDENTIAL_PREFIX,
+    ChangeFeed,
+    RecordCache,
+    forget_locally,
+)
 from portal.services.linkcheck import is_forbidden_address, system_resolver
 from portal.services.sharing import can_view
 
@@ -519,6 +524,40 @@ def load_record(
 
 def _credential_of(payload: str) -> str | None:
     return payload[len(CREDENTIAL_PREFIX) :] if payload.startswith(CREDENTIAL_PREFIX) else None
+
+
+#: Person columns a verification record holds (a change to others needs no forgetting).
+_PERSON_COLUMNS = ("name", "organisation_id")
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _flush: UOWTransaction) -> None:
+    """Remember what this transaction changed of what verification keeps copies of."""
+    noted: set[str] = session.info.setdefault("portal_changes", set())
+    for obj in [*session.dirty, *session.deleted]:
+        if isinstance(obj, IssuedCredential):
+            noted.add(CREDENTIAL_PREFIX + obj.uuid)
+        elif isinstance(obj, SigningKey):
+            noted.add("signing_keys")
+        elif isinstance(obj, Person) and (
+            obj in session.deleted
+            or any(inspect(obj).attrs[c].history.has_changes() for c in _PERSON_COLUMNS)
+        ):
+            noted.add("people")
+
+
+@event.listens_for(Session, "after_commit")
+def _apply_changes(session: Session) -> None:
+    noted = session.info.pop("portal_changes", None)
+    if noted:
+        forget_locally(noted)
+        if "signing_keys" in noted:
+            forget_trust()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_changes(session: Session) -> None:
+    session.info.pop("portal_changes", None)
 
 
 def make_record_cache(engine: Engine, size: int) -> RecordCache[str, Record] | None:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from portal.extensions import db
+from portal.models import IssuedCredential, Person
 from portal.models.base import utcnow
 from portal.public.credentials import record_cache
 from portal.services import change_feed, issuance
@@ -62,22 +63,50 @@ def _other_connection(pg_schema: str) -> psycopg.Connection:
     return psycopg.connect(PG_URL, autocommit=True, options=f"-csearch_path={pg_schema}")
 
 
-def test_triggers_announce_credential_person_and_key_changes(app, credential, hr, pg_schema):
-    with psycopg.connect(PG_URL, autocommit=True) as listener:
+def test_triggers_announce_credential_person_and_key_changes(app, credential, pg_schema):
+    with (
+        psycopg.connect(PG_URL, autocommit=True) as listener,
+        _other_connection(pg_schema) as other,
+    ):
         listener.execute(f"LISTEN {change_feed.CHANNEL}")
-        issuance.revoke(db.session, credential=credential, actor=hr, reason="誤発行", now=utcnow())
-        db.session.commit()
-        credential.person.name = "改名 花子"
-        db.session.commit()
-        db.session.execute(text("UPDATE signing_keys SET status = status"))
-        db.session.commit()
-        db.session.execute(text("UPDATE people SET password_hash = password_hash"))
-        db.session.commit()  # a column verification does not read: nothing announced
-        payloads = [n.payload for n in listener.notifies(timeout=1.0)]
-    assert f"credential:{credential.uuid}" in payloads
-    assert "people" in payloads
-    assert "signing_keys" in payloads
-    assert len(payloads) == 3, payloads
+        other.execute(
+            "UPDATE issued_credentials SET status = 'revoked' WHERE uuid = %s", (credential.uuid,)
+        )
+        other.execute("UPDATE people SET name = '改名 花子' WHERE id = %s", (credential.person_id,))
+        other.execute("UPDATE signing_keys SET status = status")
+        # A column verification does not read: nothing announced.
+        other.execute("UPDATE people SET password_hash = password_hash")
+        writer = other.info.backend_pid
+        payloads = [n.payload for n in listener.notifies(timeout=1.0) if n.pid == writer]
+    # (Filtered by sender: other test workers share the database, in other schemas.)
+    assert payloads == [f"credential:{credential.uuid}", "people", "signing_keys"]
+
+
+def test_this_process_forgets_its_own_commits_without_waiting_for_the_notification(
+    app, client, credential, cache, hr
+):
+    token, credential_uuid, credential_id = credential.jws, credential.uuid, credential.id
+    hr_id = hr.id
+    db.session.commit()
+    api(client, token)
+    db.session.remove()
+    api(client, token)
+    assert cache.get(credential_uuid) is not None
+    row = db.session.get(IssuedCredential, credential_id)
+    actor = db.session.get(Person, hr_id)
+    issuance.revoke(db.session, credential=row, actor=actor, reason="誤発行", now=utcnow())
+    db.session.commit()
+    assert cache.get(credential_uuid) is None  # before any notification is read
+    person = db.session.get(Person, hr_id)
+    person.password_hash = "changed"
+    db.session.commit()  # not a column verification reads: copies stay
+    db.session.remove()
+    api(client, token)
+    assert len(cache) == 1
+    person = db.session.get(Person, hr_id)
+    person.name = "改名 一郎"
+    db.session.commit()
+    assert len(cache) == 0
 
 
 def test_a_second_verification_is_answered_from_the_copy_and_a_revocation_shows_at_once(

@@ -550,6 +550,9 @@ def test_the_api_skips_flask_limiters_passes_other_routes_keep_them(app, client,
     assert "Vary" not in client.post("/api/verify", data=b"x", headers={"Cookie": ""}).headers
 
 
+# Without copies of records (PostgreSQL keeps them; see test_change_feed): every request
+# here must reach the lookup connection.
+@pytest.mark.parametrize("app_config", [{"VERIFY_RECORD_CACHE_SIZE": 0}])
 def test_record_lookup_reads_what_is_committed_and_survives_a_lost_connection(
     app, client, credential, hr
 ):
