@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench_data import add_operator_and_badge  # noqa: E402  (next to this script)
+from bench_data import add_operator_and_badge, libpq_url  # noqa: E402  (next to this script)
 
 sys.path.insert(0, str(ROOT))
 
@@ -76,7 +76,7 @@ def main() -> None:
     from portal.models.base import utcnow
     from portal.services.keys import generate_signing_key
 
-    plain = args.database_url.replace("postgresql+psycopg://", "postgresql://")
+    plain = libpq_url(args.database_url)
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     tmp = Path(tempfile.mkdtemp(prefix="bench-bulk-"))
     with psycopg.connect(plain, autocommit=True) as conn:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def libpq_url(url: str) -> str:
+    """A database URL as psycopg.connect wants it (SQLAlchemy's postgresql+psycopg:// too)."""
+    return re.sub(r"^postgres(?:ql)?\+\w+://", "postgresql://", url)
 
 
 def add_operator_and_badge(session: Any) -> tuple[Any, Any]:

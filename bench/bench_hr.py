@@ -27,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
+from bench_data import libpq_url  # noqa: E402  (next to this script)
 from sqlalchemy import event, select  # noqa: E402
 
 import curricula  # noqa: E402
@@ -77,7 +78,7 @@ def make_app(url: str, schema: str) -> Any:
 
 
 def build(url: str, schema: str, rebuild: bool) -> Any:
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    plain = libpq_url(url)
     with psycopg.connect(plain, autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (schema,)

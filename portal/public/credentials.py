@@ -191,6 +191,8 @@ def lang() -> str:
 def viewer() -> Person | None:
     """The signed-in person, or None. A request with neither a session nor a remember-me
     cookie (an API client) is anonymous without loading the session at all."""
+    if not request.environ.get("HTTP_COOKIE"):
+        return None
     cookies = request.cookies
     if not cookies or (
         current_app.config["SESSION_COOKIE_NAME"] not in cookies

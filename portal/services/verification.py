@@ -472,6 +472,7 @@ def load_record(
     *,
     engine: Engine | None = None,
     cache: RecordCache[str, Record] | None = None,
+    refreshed: bool = False,
 ) -> Record | None:
     """One of our credentials with its holder's name and organisation, or None (one query).
 
@@ -480,7 +481,8 @@ def load_record(
     :class:`_LookupConnections`): on PostgreSQL in autocommit mode, on SQLite as it is (a
     SELECT opens no transaction there), so it always reads what is committed. With a
     `cache` (PostgreSQL), a record read before is answered from it: the cache forgets a
-    record the moment a change to it is announced (see :mod:`portal.services.change_feed`).
+    record the moment a change to it is announced (see :mod:`portal.services.change_feed`);
+    `refreshed` says the caller has just applied the announcements (``cache.usable()``).
     Inside a transaction it uses the session's connection, to see what the transaction
     has written, and no cache. `engine` spares creating a session just to learn that it
     holds no transaction.
@@ -491,7 +493,7 @@ def load_record(
         found = session.connection().execute(_RECORD_QUERY, params).first()
         return Record(*found) if found is not None else None
     generation = None
-    if cache is not None and cache.feed.engine is bind and cache.usable():
+    if cache is not None and cache.feed.engine is bind and (refreshed or cache.usable()):
         kept = cache.get(credential_uuid)
         if kept is not None:
             return kept
@@ -673,8 +675,8 @@ def verify_input(
                 )
             ],
         )
-    if ctx.records is not None:
-        ctx.records.usable()  # apply announced changes (a key marked compromised) first
+    # Apply announced changes first (a revocation; a key marked compromised).
+    fresh = ctx.records is not None and ctx.records.usable()
     read = badges.read_input(data)  # once: for choosing keys here, then for the verifier
     hint = peek(read)
     own, own_kids = own_trust(
@@ -688,7 +690,13 @@ def verify_input(
     row = None
     cred_uuid = _uuid_of(hint.credential_id)
     if cred_uuid and (ours or (hint.iss or "").startswith(ctx.base_url + "/")):
-        row = load_record(session, cred_uuid, engine=ctx.engine, cache=ctx.records)
+        row = load_record(
+            session,
+            cred_uuid,
+            engine=ctx.engine,
+            cache=ctx.records if fresh else None,
+            refreshed=True,
+        )
     result = badges.verify_credential(
         read,
         trust=trust,
