@@ -12,10 +12,12 @@ What the copies may assume:
   the request reads a copy, so a revocation committed before the request is seen.
 * A copy is stored only if no notification arrived while it was being read
   (:attr:`ChangeFeed.generation`), so a change racing with the read is never lost.
-* When the connection fails, or does not answer a heartbeat (:data:`HEARTBEAT_SECONDS`)
-  within :data:`HEARTBEAT_TIMEOUT_SECONDS`, everything is forgotten and nothing is kept
-  until a new connection listens again. A silent network failure can therefore leave a
-  copy in use for at most the sum of the two (about 8 seconds), never longer.
+* Every :data:`HEARTBEAT_SECONDS` the process sends a notification of its own and expects
+  it back within :data:`HEARTBEAT_TIMEOUT_SECONDS`: this proves the whole path works (a
+  pooler that runs LISTEN on a server connection other than ours would fail it). When the
+  connection fails or the heartbeat does not come back, everything is forgotten and
+  nothing is kept until a new connection listens again and its first heartbeat is back. A silent failure can therefore
+  leave a copy in use for at most the sum of the two (about 8 seconds), never longer.
 
 :class:`RecordCache` is the bounded copy of verification records built on it.
 """
@@ -39,6 +41,8 @@ CHANNEL = "portal_changes"
 #: Payload prefix of a change to one credential ("credential:<uuid>"); any other payload
 #: names a table whose change may touch any copy ("people", "signing_keys", ...).
 CREDENTIAL_PREFIX = "credential:"
+#: Payload prefix of the processes' heartbeats (not a change).
+HEARTBEAT_PREFIX = "heartbeat:"
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_TIMEOUT_SECONDS = 3.0
 #: After a failed connection, wait this long before trying again (requests go on
@@ -68,13 +72,18 @@ class ChangeFeed:
         self._connection: Any = None  # the pooled connection, detached
         self._retry_at = 0.0
         self._ping_sent: float | None = None
+        self._ping_payload = ""
+        self._pings = 0
         self._last_ok = 0.0
+        #: a heartbeat came back on the current connection
+        self._proven = False
 
     # -- state ------------------------------------------------------------------------
 
     @property
     def listening(self) -> bool:
-        return self._connection is not None and self._pid == os.getpid()
+        """Connected, in this process, and a heartbeat has come back on the connection."""
+        return self._connection is not None and self._pid == os.getpid() and self._proven
 
     def subscribe(self, subscriber: Callable[[str | None], None]) -> None:
         self.subscribers.append(subscriber)
@@ -86,11 +95,12 @@ class ChangeFeed:
                 if self._connection is not None:
                     _inherited.append(self._connection)
                 self._connection = None
+                self._proven = False
                 self._pid = os.getpid()
                 self._retry_at = 0.0
                 self._reset()
-            if self._connection is None:
-                return self._connect()
+            if self._connection is None and not self._connect():
+                return False
             try:
                 return self._poll()
             except Exception:  # noqa: BLE001 - any failure means: trust no copy
@@ -103,6 +113,7 @@ class ChangeFeed:
                 with contextlib.suppress(Exception):
                     self._connection.close()
             self._connection = None
+            self._proven = False
             self._reset()
 
     # -- internals --------------------------------------------------------------------
@@ -127,11 +138,13 @@ class ChangeFeed:
             self._retry_at = now + RETRY_SECONDS
             return False
         self._connection = pooled
-        self._last_ok = now
+        self._proven = False
+        self._last_ok = now - HEARTBEAT_SECONDS - 1  # send the first heartbeat at once
         self._reset()  # anything may have changed while nobody listened
         return True
 
     def _fail(self) -> None:
+        self._proven = False
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):
@@ -146,29 +159,38 @@ class ChangeFeed:
         if pgconn.status != pq.ConnStatus.OK:
             raise ConnectionError("the listening connection is closed")
         readable, _, _ = select.select([pgconn.socket], [], [], 0)
+        heard = False
         if readable:
             pgconn.consume_input()
             while (note := pgconn.notifies()) is not None:
                 payload = note.extra.decode("utf-8", "replace")
+                if payload.startswith(HEARTBEAT_PREFIX):
+                    heard = heard or payload == self._ping_payload
+                    continue  # someone's heartbeat: no change
                 self.generation += 1
                 for subscriber in self.subscribers:
                     subscriber(payload)
         now = self.clock()
         if self._ping_sent is not None:
-            if not pgconn.is_busy():
+            if not pgconn.is_busy():  # the pg_notify statement's own result: read it
                 while (answer := pgconn.get_result()) is not None:
                     if answer.status != pq.ExecStatus.TUPLES_OK:
                         raise ConnectionError("the heartbeat failed")
+            if heard:
                 self._ping_sent = None
                 self._last_ok = now
+                self._proven = True
             elif now - self._ping_sent > HEARTBEAT_TIMEOUT_SECONDS:
-                raise ConnectionError("no answer to the heartbeat")
+                raise ConnectionError("the heartbeat did not come back")
         elif now - self._last_ok > HEARTBEAT_SECONDS:
-            pgconn.send_query(b"SELECT 1")
+            self._pings += 1
+            self._ping_payload = f"{HEARTBEAT_PREFIX}{os.getpid()}:{id(self)}:{self._pings}"
+            query = f"SELECT pg_notify('{CHANNEL}', '{self._ping_payload}')"  # digits only
+            pgconn.send_query(query.encode())
             if pgconn.flush() != 0:
                 raise ConnectionError("could not send the heartbeat")
             self._ping_sent = now
-        return True
+        return self._proven
 
 
 K = TypeVar("K")

@@ -7,8 +7,8 @@ record copies the verify API answers from, and what happens when the feed breaks
 from __future__ import annotations
 
 import os
-from types import SimpleNamespace
-from typing import Any
+import select
+import time
 
 import psycopg
 import pytest
@@ -40,18 +40,25 @@ def credential(key, learner, badge):  # type: ignore[no-untyped-def]
     return row
 
 
+def _ready(feed: ChangeFeed) -> None:
+    """Wait for the first heartbeat on a new connection (until then nothing is kept)."""
+    deadline = time.monotonic() + 5
+    while not feed.refresh():
+        assert time.monotonic() < deadline, "the feed never became ready"
+        time.sleep(0.001)
+
+
 @pytest.fixture
 def cache(app):  # type: ignore[no-untyped-def]
     found = record_cache()
     assert found is not None
+    _ready(found.feed)
     return found
 
 
 def _announced(cache: RecordCache, before: int) -> None:  # type: ignore[type-arg]
     """Wait until a notification sent at another connection's commit has arrived here (it
     travels after the commit returns: well under a millisecond on one machine)."""
-    import time
-
     deadline = time.monotonic() + 5
     while cache.usable() and cache.generation == before and time.monotonic() < deadline:
         time.sleep(0.001)
@@ -180,7 +187,8 @@ def test_a_broken_feed_keeps_nothing_until_it_listens_again(app, credential, pg_
     cache: RecordCache = made  # type: ignore[type-arg]
     cache.feed.clock = lambda: clock[0]
     try:
-        assert cache.usable()
+        assert not cache.usable()  # connected, but no heartbeat back yet: nothing kept
+        _ready(cache.feed)
         cache.put("x", "row", cache.generation)  # type: ignore[arg-type]
         backend = cache.feed._connection.dbapi_connection.info.backend_pid
         with _other_connection(pg_schema) as other:  # e.g. the database restarted
@@ -189,14 +197,13 @@ def test_a_broken_feed_keeps_nothing_until_it_listens_again(app, credential, pg_
         assert len(cache) == 0
         assert not cache.usable()  # retries only after a pause, reading the database
         clock[0] += change_feed.RETRY_SECONDS + 1
-        assert cache.usable()  # listening again, starting empty
+        _ready(cache.feed)  # listening again (its first heartbeat back), starting empty
+        assert len(cache) == 0
     finally:
         cache.feed.close()
 
 
 def _wait_until_unusable(cache: RecordCache) -> bool:  # type: ignore[type-arg]
-    import time
-
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         if not cache.usable():
@@ -205,41 +212,26 @@ def _wait_until_unusable(cache: RecordCache) -> bool:  # type: ignore[type-arg]
     return True
 
 
-class _Silent:
-    """A connection whose heartbeat answer never comes."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def is_busy(self) -> bool:
-        return True
-
-
 def test_the_feed_checks_its_connection_with_a_heartbeat(app, pg_schema):
     clock = [1000.0]
     feed = ChangeFeed(db.engine, clock=lambda: clock[0])
     try:
-        assert feed.refresh()
+        _ready(feed)
         clock[0] += change_feed.HEARTBEAT_SECONDS + 1
-        assert feed.refresh()  # sends SELECT 1 without waiting
+        generation = feed.generation
+        assert feed.refresh()  # sends its own notification, without waiting
         assert feed._ping_sent is not None
         pgconn = feed._connection.dbapi_connection.pgconn
-        import select
-
-        select.select([pgconn.socket], [], [], 2)  # the answer arrives
-        assert feed.refresh() and feed._ping_sent is None  # read: the connection is alive
-        # An answer that never comes: the feed gives up and forgets everything.
+        deadline = time.monotonic() + 5
+        while feed._ping_sent is not None and time.monotonic() < deadline:
+            select.select([pgconn.socket], [], [], 0.1)
+            assert feed.refresh()
+        assert feed._ping_sent is None  # it came back: notifications reach this process
+        assert feed.generation == generation  # a heartbeat is not a change
+        # A heartbeat that never comes back: the feed gives up and forgets everything.
         reset: list[str | None] = []
         feed.subscribe(reset.append)
-        feed._ping_sent = clock[0]
-        real = feed._connection
-        silent = _Silent(pgconn)
-        feed._connection = SimpleNamespace(
-            dbapi_connection=SimpleNamespace(pgconn=silent), close=real.close
-        )
+        feed._ping_sent, feed._ping_payload = clock[0], "heartbeat:lost"
         clock[0] += change_feed.HEARTBEAT_TIMEOUT_SECONDS + 1
         assert not feed.refresh()
         assert reset == [None] and not feed.listening
@@ -250,10 +242,11 @@ def test_the_feed_checks_its_connection_with_a_heartbeat(app, pg_schema):
 def test_a_forked_worker_listens_on_its_own_connection(app, monkeypatch):
     feed = ChangeFeed(db.engine)
     try:
-        assert feed.refresh()
+        _ready(feed)
         inherited = feed._connection
         monkeypatch.setattr(os, "getpid", lambda: -1)
-        assert feed.refresh()
+        assert not feed.refresh()  # its own connection: not proven yet
+        _ready(feed)
         assert feed._connection is not inherited
         assert not inherited.dbapi_connection.closed  # the parent's is left alone
         assert inherited in change_feed._inherited
@@ -277,3 +270,23 @@ def test_inside_a_transaction_the_session_reads_and_nothing_is_kept(app, credent
 @pytest.mark.parametrize("app_config", [{"VERIFY_RECORD_CACHE_SIZE": 0}])
 def test_size_zero_keeps_no_copies(app, app_config):
     assert record_cache() is None
+
+
+def test_other_workers_heartbeats_are_not_changes(app, client, credential, cache):
+    token = credential.jws
+    db.session.commit()
+    api(client, token)  # loads our keys through the session
+    db.session.remove()
+    api(client, token)
+    assert len(cache) == 1
+    generation = cache.generation
+    other = ChangeFeed(db.engine)  # another worker: its heartbeat reaches every listener
+    try:
+        _ready(other)
+        ours = cache.feed._connection.dbapi_connection.pgconn
+        readable, _, _ = select.select([ours.socket], [], [], 2)
+        assert readable  # the other heartbeat arrived here too ...
+        assert cache.usable()  # ... and is read now
+    finally:
+        other.close()
+    assert len(cache) == 1 and cache.generation == generation
