@@ -47,7 +47,8 @@ DROPS = [
 
 def upgrade():
     if op.get_bind().dialect.name == "postgresql":
-        for statement in [FUNCTION, *TRIGGERS]:
+        # (A database built by create_all and stamped at an older revision has them.)
+        for statement in [*DROPS[:-1], FUNCTION, *TRIGGERS]:
             op.execute(statement)
 
 

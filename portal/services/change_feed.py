@@ -38,11 +38,10 @@ from sqlalchemy import Engine
 
 #: The notification channel the triggers send on.
 CHANNEL = "portal_changes"
+_CHANNEL_BYTES = CHANNEL.encode()
 #: Payload prefix of a change to one credential ("credential:<uuid>"); any other payload
 #: names a table whose change may touch any copy ("people", "signing_keys", ...).
 CREDENTIAL_PREFIX = "credential:"
-#: Payload prefix of the processes' heartbeats (not a change).
-HEARTBEAT_PREFIX = "heartbeat:"
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_TIMEOUT_SECONDS = 3.0
 #: After a failed connection, wait this long before trying again (requests go on
@@ -72,7 +71,7 @@ class ChangeFeed:
         self._connection: Any = None  # the pooled connection, detached
         self._retry_at = 0.0
         self._ping_sent: float | None = None
-        self._ping_payload = ""
+        self._heartbeat_channel = ""
         self._pings = 0
         self._last_ok = 0.0
         #: a heartbeat came back on the current connection
@@ -109,9 +108,11 @@ class ChangeFeed:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None and self._pid == os.getpid():
-                with contextlib.suppress(Exception):
-                    self._connection.close()
+            if self._connection is not None:
+                if self._pid == os.getpid():
+                    _close(self._connection)
+                else:  # a parent's connection: leave it to the parent
+                    _inherited.append(self._connection)
             self._connection = None
             self._proven = False
             self._reset()
@@ -128,13 +129,19 @@ class ChangeFeed:
         now = self.clock()
         if now < self._retry_at:
             return False
+        pooled = None
+        # This process's own heartbeat channel: heartbeats do not go to every worker.
+        self._heartbeat_channel = f"portal_heartbeat_{os.getpid()}_{id(self) % 1_000_000}"
         try:
             pooled = self.engine.raw_connection()
             pooled.detach()  # ours for as long as it lives; the pool opens another
             driver: Any = pooled.dbapi_connection
             driver.autocommit = True
             driver.execute(f"LISTEN {CHANNEL}")
+            driver.execute(f"LISTEN {self._heartbeat_channel}")
         except Exception:  # noqa: BLE001 - the database is down: go on uncached
+            if pooled is not None:
+                _close(pooled)
             self._retry_at = now + RETRY_SECONDS
             return False
         self._connection = pooled
@@ -147,8 +154,7 @@ class ChangeFeed:
         self._proven = False
         connection, self._connection = self._connection, None
         if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.close()
+            _close(connection)
         self._retry_at = self.clock() + RETRY_SECONDS
         self._reset()
 
@@ -158,24 +164,27 @@ class ChangeFeed:
         pgconn = self._connection.dbapi_connection.pgconn
         if pgconn.status != pq.ConnStatus.OK:
             raise ConnectionError("the listening connection is closed")
-        readable, _, _ = select.select([pgconn.socket], [], [], 0)
-        heard = False
-        if readable:
+        poller = select.poll()  # (select.select fails for descriptors above 1023)
+        poller.register(pgconn.socket, select.POLLIN)
+        if poller.poll(0):
             pgconn.consume_input()
-            while (note := pgconn.notifies()) is not None:
-                payload = note.extra.decode("utf-8", "replace")
-                if payload.startswith(HEARTBEAT_PREFIX):
-                    heard = heard or payload == self._ping_payload
-                    continue  # someone's heartbeat: no change
+        if self._ping_sent is not None:
+            # The heartbeat statement's own result, read only once it is complete.
+            while not pgconn.is_busy() and (answer := pgconn.get_result()) is not None:
+                if answer.status != pq.ExecStatus.TUPLES_OK:
+                    raise ConnectionError("the heartbeat failed")
+        # Every notification received so far, including any read along with a result.
+        heard = False
+        while (note := pgconn.notifies()) is not None:
+            if note.relname == _CHANNEL_BYTES:
                 self.generation += 1
+                payload = note.extra.decode("utf-8", "replace")
                 for subscriber in self.subscribers:
                     subscriber(payload)
+            elif note.relname == self._heartbeat_channel.encode():
+                heard = heard or note.extra == str(self._pings).encode()
         now = self.clock()
         if self._ping_sent is not None:
-            if not pgconn.is_busy():  # the pg_notify statement's own result: read it
-                while (answer := pgconn.get_result()) is not None:
-                    if answer.status != pq.ExecStatus.TUPLES_OK:
-                        raise ConnectionError("the heartbeat failed")
             if heard:
                 self._ping_sent = None
                 self._last_ok = now
@@ -184,13 +193,21 @@ class ChangeFeed:
                 raise ConnectionError("the heartbeat did not come back")
         elif now - self._last_ok > HEARTBEAT_SECONDS:
             self._pings += 1
-            self._ping_payload = f"{HEARTBEAT_PREFIX}{os.getpid()}:{id(self)}:{self._pings}"
-            query = f"SELECT pg_notify('{CHANNEL}', '{self._ping_payload}')"  # digits only
-            pgconn.send_query(query.encode())
+            query = f"SELECT pg_notify('{self._heartbeat_channel}', '{self._pings}')"
+            pgconn.send_query(query.encode())  # (names and digits only: nothing to quote)
             if pgconn.flush() != 0:
                 raise ConnectionError("could not send the heartbeat")
             self._ping_sent = now
-        return self._proven
+        # After a quiet spell the last heartbeat is old: wait for a new one before trusting
+        # copies again (it comes back after every notification sent before it).
+        return self._proven and now - self._last_ok <= HEARTBEAT_SECONDS + HEARTBEAT_TIMEOUT_SECONDS
+
+
+def _close(pooled: Any) -> None:
+    """Close a detached connection's driver connection directly (checking it in would
+    first roll back, which fails while a heartbeat's answer is still unread)."""
+    with contextlib.suppress(Exception):
+        pooled.dbapi_connection.close()
 
 
 K = TypeVar("K")

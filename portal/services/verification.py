@@ -42,7 +42,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Engine, bindparam, event, inspect, select
-from sqlalchemy.orm import Session, UOWTransaction, scoped_session
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, scoped_session
 
 import badges
 from portal.models import (
@@ -217,11 +217,15 @@ _trust_cached: tuple[float, badges.TrustStore, frozenset[str]] | None = None
 _trust_lock = threading.Lock()
 
 
+_trust_generation = 0
+
+
 def forget_trust() -> None:
     """Drop this process's copy of our keys (after generating, rotating or withdrawing one)."""
-    global _trust_cached
+    global _trust_cached, _trust_generation
     with _trust_lock:
         _trust_cached = None
+        _trust_generation += 1  # a load racing with this change is not kept
 
 
 def own_trust(
@@ -230,13 +234,15 @@ def own_trust(
     """Our published keys as a trust store, and their kid URLs.
 
     Cached per process for :data:`TRUST_TTL_SECONDS`; reloaded (one query) when older, or
-    when `kid` is on our origin but not in the cached set (a key rotated elsewhere).
+    when `kid` is on our origin but not in the cached set (a key rotated elsewhere), or at
+    once after a key change is announced (PostgreSQL; see :func:`make_record_cache`).
     """
     global _trust_cached
     now = time.monotonic()
     cached = _trust_cached
     if cached is not None and cached[0] > now and (kid is None or kid in cached[2]):
         return cached[1], cached[2]
+    generation = _trust_generation
     rows = session.execute(
         select(SigningKey.kid_url, SigningKey.public_jwk).where(
             SigningKey.status != KeyStatus.COMPROMISED
@@ -250,7 +256,8 @@ def own_trust(
             continue
     store, kids = badges.TrustStore(keys), frozenset(r.kid_url for r in rows)
     with _trust_lock:
-        _trust_cached = (now + TRUST_TTL_SECONDS, store, kids)
+        if generation == _trust_generation:  # else a key changed meanwhile: read it next time
+            _trust_cached = (now + TRUST_TTL_SECONDS, store, kids)
     return store, kids
 
 
@@ -532,13 +539,18 @@ def _credential_of(payload: str) -> str | None:
 _PERSON_COLUMNS = ("name", "organisation_id")
 
 
+#: The models whose changes verification keeps copies of (bulk statements on them).
+_WATCHED = (IssuedCredential, Person, SigningKey)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _flush: UOWTransaction) -> None:
     """Remember what this transaction changed of what verification keeps copies of."""
     noted: set[str] = session.info.setdefault("portal_changes", set())
     for obj in [*session.dirty, *session.deleted]:
         if isinstance(obj, IssuedCredential):
-            noted.add(CREDENTIAL_PREFIX + obj.uuid)
+            uuid: str | None = inspect(obj).dict.get("uuid")  # (a deleted row may be expired)
+            noted.add(CREDENTIAL_PREFIX + uuid if uuid else "issued_credentials")
         elif isinstance(obj, SigningKey):
             noted.add("signing_keys")
         elif isinstance(obj, Person) and (
@@ -548,8 +560,18 @@ def _note_changes(session: Session, _flush: UOWTransaction) -> None:
             noted.add("people")
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state: ORMExecuteState) -> None:
+    """A bulk UPDATE or DELETE on a watched model may touch any copy."""
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ in _WATCHED:
+        state.session.info.setdefault("portal_changes", set()).add(mapper.class_.__tablename__)
+
+
 @event.listens_for(Session, "after_commit")
 def _apply_changes(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
     noted = session.info.pop("portal_changes", None)
     if noted:
         forget_locally(noted)
@@ -559,7 +581,8 @@ def _apply_changes(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_changes(session: Session) -> None:
-    session.info.pop("portal_changes", None)
+    if not session.in_nested_transaction():  # (after a savepoint's, forgetting more is safe)
+        session.info.pop("portal_changes", None)
 
 
 def make_record_cache(engine: Engine, size: int) -> RecordCache[str, Record] | None:
