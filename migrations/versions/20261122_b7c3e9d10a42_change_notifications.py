@@ -5,10 +5,11 @@ Revises: 4a516d02c852
 Create Date: 2026-11-22 23:30:00
 
 """
+
 from alembic import op
 
-revision = 'b7c3e9d10a42'
-down_revision = '4a516d02c852'
+revision = "b7c3e9d10a42"
+down_revision = "4a516d02c852"
 branch_labels = None
 depends_on = None
 
@@ -17,11 +18,13 @@ FUNCTION = (
     "CREATE OR REPLACE FUNCTION portal_notify_change() RETURNS trigger AS $$ "
     "BEGIN "
     "IF TG_LEVEL = 'ROW' AND TG_TABLE_NAME = 'issued_credentials' THEN "
-    "IF TG_OP <> 'INSERT' THEN PERFORM pg_notify('portal_changes', 'credential:' || OLD.uuid); "
+    "IF TG_OP <> 'INSERT' THEN "
+    "PERFORM pg_notify('portal_changes', TG_TABLE_SCHEMA || '/credential:' || OLD.uuid); "
     "END IF; "
-    "IF TG_OP <> 'DELETE' THEN PERFORM pg_notify('portal_changes', 'credential:' || NEW.uuid); "
+    "IF TG_OP <> 'DELETE' THEN "
+    "PERFORM pg_notify('portal_changes', TG_TABLE_SCHEMA || '/credential:' || NEW.uuid); "
     "END IF; "
-    "ELSE PERFORM pg_notify('portal_changes', TG_TABLE_NAME); "
+    "ELSE PERFORM pg_notify('portal_changes', TG_TABLE_SCHEMA || '/' || TG_TABLE_NAME); "
     "END IF; "
     "RETURN NULL; "
     "END; $$ LANGUAGE plpgsql"

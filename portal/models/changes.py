@@ -2,7 +2,8 @@
 
 Each commit that changes a stored credential, a person's name or organisation, or a
 signing key sends a notification on ``portal_changes`` (see
-:mod:`portal.services.change_feed`). Being triggers, they cover every way of writing,
+:mod:`portal.services.change_feed`), its payload prefixed with the table's schema so that
+portals sharing one database (in different schemas) ignore each other's changes. Being triggers, they cover every way of writing,
 the application's and anyone's SQL alike. Migrations carry the same DDL. SQLite has no
 notifications; nothing there keeps such copies.
 """
@@ -18,11 +19,13 @@ FUNCTION = (
     "CREATE OR REPLACE FUNCTION portal_notify_change() RETURNS trigger AS $$ "
     "BEGIN "
     "IF TG_LEVEL = 'ROW' AND TG_TABLE_NAME = 'issued_credentials' THEN "
-    "IF TG_OP <> 'INSERT' THEN PERFORM pg_notify('portal_changes', 'credential:' || OLD.uuid); "
+    "IF TG_OP <> 'INSERT' THEN "
+    "PERFORM pg_notify('portal_changes', TG_TABLE_SCHEMA || '/credential:' || OLD.uuid); "
     "END IF; "
-    "IF TG_OP <> 'DELETE' THEN PERFORM pg_notify('portal_changes', 'credential:' || NEW.uuid); "
+    "IF TG_OP <> 'DELETE' THEN "
+    "PERFORM pg_notify('portal_changes', TG_TABLE_SCHEMA || '/credential:' || NEW.uuid); "
     "END IF; "
-    "ELSE PERFORM pg_notify('portal_changes', TG_TABLE_NAME); "
+    "ELSE PERFORM pg_notify('portal_changes', TG_TABLE_SCHEMA || '/' || TG_TABLE_NAME); "
     "END IF; "
     "RETURN NULL; "
     "END; $$ LANGUAGE plpgsql"

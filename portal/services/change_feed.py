@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
+import secrets
 import threading
 import time
 import weakref
@@ -40,7 +40,9 @@ from sqlalchemy import Engine
 CHANNEL = "portal_changes"
 _CHANNEL_BYTES = CHANNEL.encode()
 #: Payload prefix of a change to one credential ("credential:<uuid>"); any other payload
-#: names a table whose change may touch any copy ("people", "signing_keys", ...).
+#: names a table whose change may touch any copy ("people", "signing_keys", ...). On the
+#: wire each payload starts with the table's schema and "/"; the feed passes on only its
+#: own schema's changes, without that prefix.
 CREDENTIAL_PREFIX = "credential:"
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_TIMEOUT_SECONDS = 3.0
@@ -72,6 +74,7 @@ class ChangeFeed:
         self._retry_at = 0.0
         self._ping_sent: float | None = None
         self._heartbeat_channel = ""
+        self._schema_prefix = b""
         self._pings = 0
         self._last_ok = 0.0
         #: a heartbeat came back on the current connection
@@ -131,12 +134,13 @@ class ChangeFeed:
             return False
         pooled = None
         # This process's own heartbeat channel: heartbeats do not go to every worker.
-        self._heartbeat_channel = f"portal_heartbeat_{os.getpid()}_{id(self) % 1_000_000}"
+        self._heartbeat_channel = f"portal_heartbeat_{secrets.token_hex(8)}"
         try:
             pooled = self.engine.raw_connection()
             pooled.detach()  # ours for as long as it lives; the pool opens another
             driver: Any = pooled.dbapi_connection
             driver.autocommit = True
+            schema = driver.execute("SELECT current_schema()").fetchone()[0]
             driver.execute(f"LISTEN {CHANNEL}")
             driver.execute(f"LISTEN {self._heartbeat_channel}")
         except Exception:  # noqa: BLE001 - the database is down: go on uncached
@@ -145,6 +149,7 @@ class ChangeFeed:
             self._retry_at = now + RETRY_SECONDS
             return False
         self._connection = pooled
+        self._schema_prefix = f"{schema}/".encode()
         self._proven = False
         self._last_ok = now - HEARTBEAT_SECONDS - 1  # send the first heartbeat at once
         self._reset()  # anything may have changed while nobody listened
@@ -164,10 +169,9 @@ class ChangeFeed:
         pgconn = self._connection.dbapi_connection.pgconn
         if pgconn.status != pq.ConnStatus.OK:
             raise ConnectionError("the listening connection is closed")
-        poller = select.poll()  # (select.select fails for descriptors above 1023)
-        poller.register(pgconn.socket, select.POLLIN)
-        if poller.poll(0):
-            pgconn.consume_input()
+        # Read whatever has arrived (non-blocking; even when the socket looks empty, e.g.
+        # with TLS the data may already sit decrypted in a buffer).
+        pgconn.consume_input()
         if self._ping_sent is not None:
             # The heartbeat statement's own result, read only once it is complete.
             while not pgconn.is_busy() and (answer := pgconn.get_result()) is not None:
@@ -177,8 +181,10 @@ class ChangeFeed:
         heard = False
         while (note := pgconn.notifies()) is not None:
             if note.relname == _CHANNEL_BYTES:
+                if not note.extra.startswith(self._schema_prefix):
+                    continue  # a change in another schema of the same database
                 self.generation += 1
-                payload = note.extra.decode("utf-8", "replace")
+                payload = note.extra[len(self._schema_prefix) :].decode("utf-8", "replace")
                 for subscriber in self.subscribers:
                     subscriber(payload)
             elif note.relname == self._heartbeat_channel.encode():

@@ -539,8 +539,8 @@ def _credential_of(payload: str) -> str | None:
 _PERSON_COLUMNS = ("name", "organisation_id")
 
 
-#: The models whose changes verification keeps copies of (bulk statements on them).
-_WATCHED = (IssuedCredential, Person, SigningKey)
+#: The tables whose changes verification keeps copies of (bulk statements on them).
+_WATCHED_TABLES = frozenset(m.__tablename__ for m in (IssuedCredential, Person, SigningKey))
 
 
 @event.listens_for(Session, "after_flush")
@@ -563,9 +563,12 @@ def _note_changes(session: Session, _flush: UOWTransaction) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_changes(state: ORMExecuteState) -> None:
     """A bulk UPDATE or DELETE on a watched model may touch any copy."""
-    mapper = state.bind_mapper
-    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ in _WATCHED:
-        state.session.info.setdefault("portal_changes", set()).add(mapper.class_.__tablename__)
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)  # update(Model) and update(table) alike
+    name = getattr(table, "name", None)
+    if name in _WATCHED_TABLES:
+        state.session.info.setdefault("portal_changes", set()).add(name)
 
 
 @event.listens_for(Session, "after_commit")

@@ -88,7 +88,12 @@ def test_triggers_announce_credential_person_and_key_changes(app, credential, pg
         writer = other.info.backend_pid
         payloads = [n.payload for n in listener.notifies(timeout=1.0) if n.pid == writer]
     # (Filtered by sender: other test workers share the database, in other schemas.)
-    assert payloads == [f"credential:{credential.uuid}", "people", "signing_keys"]
+    # Each payload names the schema: a feed passes on only its own schema's changes.
+    assert payloads == [
+        f"{pg_schema}/credential:{credential.uuid}",
+        f"{pg_schema}/people",
+        f"{pg_schema}/signing_keys",
+    ]
 
 
 def test_this_process_forgets_its_own_commits_without_waiting_for_the_notification(
@@ -311,12 +316,17 @@ def test_notifications_already_read_from_the_socket_are_applied(app, credential,
         _ready(feed)
         feed.subscribe(seen.append)
         with _other_connection(pg_schema) as other:
-            other.execute("SELECT pg_notify(%s, 'credential:x')", (change_feed.CHANNEL,))
+            other.execute(
+                "SELECT pg_notify(%s, %s)", (change_feed.CHANNEL, f"{pg_schema}/credential:x")
+            )
+            other.execute(  # another portal's schema in the same database: not ours
+                "SELECT pg_notify(%s, %s)", (change_feed.CHANNEL, "elsewhere/credential:y")
+            )
         pgconn = feed._connection.dbapi_connection.pgconn
         select.select([pgconn.socket], [], [], 2)
         pgconn.consume_input()  # read along with something else: the socket is now empty
         assert feed.refresh()
-        assert "credential:x" in seen
+        assert "credential:x" in seen and "credential:y" not in seen
     finally:
         feed.close()
 
@@ -348,7 +358,12 @@ def test_savepoints_and_bulk_statements_are_forgotten_at_the_outer_commit(
     assert len(cache) == 0  # this process forgot it at once, before any notification
     db.session.remove()
     _warm(client, token, cache)
-    # A bulk UPDATE names no object; everything is forgotten.
+    # A bulk UPDATE names no object; everything is forgotten (ORM and Core statements).
     db.session.execute(update(IssuedCredential).values(share_token=None))
+    db.session.commit()
+    assert len(cache) == 0
+    db.session.remove()
+    _warm(client, token, cache)
+    db.session.execute(update(IssuedCredential.__table__).values(share_token=None))
     db.session.commit()
     assert len(cache) == 0
