@@ -22,7 +22,6 @@ from portal.services.keys import (
     list_keys,
     mark_compromised,
 )
-from portal.services.verification import forget_trust
 
 keys_cli = AppGroup("keys", help="Open Badges signing keys.")
 
@@ -41,8 +40,7 @@ def _generate(rotate: bool) -> None:
     except PortalError as exc:
         db.session.rollback()
         raise click.ClickException(f"{exc.code} {exc.params or ''}".strip()) from exc
-    db.session.commit()
-    forget_trust()
+    db.session.commit()  # (the commit makes this process forget its copy of our keys)
     click.echo(f"{row.key_id} {row.kid_url}")
 
 
@@ -95,7 +93,6 @@ def compromised(key_id: str, reason: str, reissue: bool) -> None:
     try:
         row = mark_compromised(db.session, key_id, actor=None, now=now, reason=reason)
         db.session.commit()
-        forget_trust()
     except PortalError as exc:
         db.session.rollback()
         raise click.ClickException(f"{exc.code} {exc.params or ''}".strip()) from exc

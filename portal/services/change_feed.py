@@ -50,8 +50,7 @@ HEARTBEAT_TIMEOUT_SECONDS = 3.0
 #: uncached meanwhile, reading the database as before).
 RETRY_SECONDS = 5.0
 
-#: Connections inherited from a parent process: kept referenced, never closed here (closing
-#: would end the parent's session, which shares the socket).
+#: Connections inherited from a parent process (see :meth:`ChangeFeed._let_go`).
 _inherited: list[Any] = []
 
 
@@ -94,10 +93,7 @@ class ChangeFeed:
         """Apply what has arrived; True when copies may be used for this request."""
         with self._lock:
             if self._pid != os.getpid():  # forked: the connection belongs to the parent
-                if self._connection is not None:
-                    _inherited.append(self._connection)
-                self._connection = None
-                self._proven = False
+                self._let_go()
                 self._pid = os.getpid()
                 self._retry_at = 0.0
                 self._reset()
@@ -111,16 +107,21 @@ class ChangeFeed:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                if self._pid == os.getpid():
-                    _close(self._connection)
-                else:  # a parent's connection: leave it to the parent
-                    _inherited.append(self._connection)
-            self._connection = None
-            self._proven = False
+            self._let_go()
             self._reset()
 
     # -- internals --------------------------------------------------------------------
+
+    def _let_go(self) -> None:
+        """Drop the connection: close ours; keep a parent's referenced, never closed here
+        (closing it would end the parent's session, which shares the socket)."""
+        if self._connection is not None:
+            if self._pid == os.getpid():
+                _close(self._connection)
+            else:
+                _inherited.append(self._connection)
+        self._connection = None
+        self._proven = False
 
     def _reset(self) -> None:
         self.generation += 1
@@ -156,10 +157,7 @@ class ChangeFeed:
         return True
 
     def _fail(self) -> None:
-        self._proven = False
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            _close(connection)
+        self._let_go()
         self._retry_at = self.clock() + RETRY_SECONDS
         self._reset()
 

@@ -479,7 +479,6 @@ def load_record(
     *,
     engine: Engine | None = None,
     cache: RecordCache[str, Record] | None = None,
-    refreshed: bool = False,
 ) -> Record | None:
     """One of our credentials with its holder's name and organisation, or None (one query).
 
@@ -487,9 +486,9 @@ def load_record(
     once per driver, goes to a connection this thread keeps for it (see
     :class:`_LookupConnections`): on PostgreSQL in autocommit mode, on SQLite as it is (a
     SELECT opens no transaction there), so it always reads what is committed. With a
-    `cache` (PostgreSQL), a record read before is answered from it: the cache forgets a
-    record the moment a change to it is announced (see :mod:`portal.services.change_feed`);
-    `refreshed` says the caller has just applied the announcements (``cache.usable()``).
+    `cache` (PostgreSQL; from :func:`fresh_records`, which has just applied the announced
+    changes), a record read before is answered from it: the cache forgets a record the
+    moment a change to it is announced (see :mod:`portal.services.change_feed`).
     Inside a transaction it uses the session's connection, to see what the transaction
     has written, and no cache. `engine` spares creating a session just to learn that it
     holds no transaction.
@@ -500,7 +499,7 @@ def load_record(
         found = session.connection().execute(_RECORD_QUERY, params).first()
         return Record(*found) if found is not None else None
     generation = None
-    if cache is not None and cache.feed.engine is bind and (refreshed or cache.usable()):
+    if cache is not None and cache.feed.engine is bind:
         kept = cache.get(credential_uuid)
         if kept is not None:
             return kept
@@ -543,10 +542,19 @@ _PERSON_COLUMNS = ("name", "organisation_id")
 _WATCHED_TABLES = frozenset(m.__tablename__ for m in (IssuedCredential, Person, SigningKey))
 
 
+def _noted(session: Session) -> set[str]:
+    """What this session's transaction has changed so far (payloads as the triggers send)."""
+    noted: set[str] = session.info.setdefault("portal_changes", set())
+    return noted
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _flush: UOWTransaction) -> None:
-    """Remember what this transaction changed of what verification keeps copies of."""
-    noted: set[str] = session.info.setdefault("portal_changes", set())
+    """Remember what this transaction changed of what verification keeps copies of (and
+    of our keys: a key added, retired or marked compromised)."""
+    noted = _noted(session)
+    if any(isinstance(obj, SigningKey) for obj in session.new):
+        noted.add("signing_keys")
     for obj in [*session.dirty, *session.deleted]:
         if isinstance(obj, IssuedCredential):
             uuid: str | None = inspect(obj).dict.get("uuid")  # (a deleted row may be expired)
@@ -568,7 +576,7 @@ def _note_bulk_changes(state: ORMExecuteState) -> None:
     table = getattr(state.statement, "table", None)  # update(Model) and update(table) alike
     name = getattr(table, "name", None)
     if name in _WATCHED_TABLES:
-        state.session.info.setdefault("portal_changes", set()).add(name)
+        _noted(state.session).add(name)
 
 
 @event.listens_for(Session, "after_commit")
@@ -586,6 +594,12 @@ def _apply_changes(session: Session) -> None:
 def _drop_changes(session: Session) -> None:
     if not session.in_nested_transaction():  # (after a savepoint's, forgetting more is safe)
         session.info.pop("portal_changes", None)
+
+
+def fresh_records(ctx: VerifyContext) -> RecordCache[str, Record] | None:
+    """The context's record copies with every announced change applied, or None when they
+    may not be used now (none kept here, or the feed is not proven)."""
+    return ctx.records if ctx.records is not None and ctx.records.usable() else None
 
 
 def make_record_cache(engine: Engine, size: int) -> RecordCache[str, Record] | None:
@@ -701,8 +715,7 @@ def verify_input(
                 )
             ],
         )
-    # Apply announced changes first (a revocation; a key marked compromised).
-    fresh = ctx.records is not None and ctx.records.usable()
+    records = fresh_records(ctx)  # first: a key marked compromised must not be trusted
     read = badges.read_input(data)  # once: for choosing keys here, then for the verifier
     hint = peek(read)
     own, own_kids = own_trust(
@@ -716,13 +729,7 @@ def verify_input(
     row = None
     cred_uuid = _uuid_of(hint.credential_id)
     if cred_uuid and (ours or (hint.iss or "").startswith(ctx.base_url + "/")):
-        row = load_record(
-            session,
-            cred_uuid,
-            engine=ctx.engine,
-            cache=ctx.records if fresh else None,
-            refreshed=True,
-        )
+        row = load_record(session, cred_uuid, engine=ctx.engine, cache=records)
     result = badges.verify_credential(
         read,
         trust=trust,
@@ -929,7 +936,7 @@ def verify_url(
     target = parse_credential_url(url, ctx)
     if target is None:
         return Outcome(False, [CheckResult("extract", "fail", "portal.url_not_ours", {})])
-    row = load_record(session, target.credential_uuid, engine=ctx.engine, cache=ctx.records)
+    row = load_record(session, target.credential_uuid, engine=ctx.engine, cache=fresh_records(ctx))
     if row is None or not can_view(viewer, row, row.holder_org_id, target.share_token):
         return Outcome(False, [CheckResult("extract", "fail", "portal.url_not_found", {})])
     if row.jws.count(".") != 2:

@@ -34,6 +34,13 @@ def api(client, token):  # type: ignore[no-untyped-def]
     return response.get_json()
 
 
+def _warm(client, token, cache) -> None:  # type: ignore[no-untyped-def]
+    api(client, token)  # loads our keys through the session
+    db.session.remove()  # (the test's app context outlives requests: end its transaction)
+    api(client, token)
+    assert len(cache) == 1
+
+
 @pytest.fixture
 def credential(key, learner, badge):  # type: ignore[no-untyped-def]
     row = issue(learner, badge)
@@ -150,10 +157,7 @@ def test_a_second_verification_is_answered_from_the_copy_and_a_revocation_shows_
 def test_a_renamed_holder_shows_at_once(app, client, credential, cache, pg_schema):
     token, person_id, credential_uuid = credential.jws, credential.person_id, credential.uuid
     db.session.commit()
-    api(client, token)  # loads our keys through the session
-    db.session.remove()
-    api(client, token)
-    assert len(cache) == 1
+    _warm(client, token, cache)
     with _other_connection(pg_schema) as other:
         other.execute("UPDATE people SET name = '改名 花子' WHERE id = %s", (person_id,))
     _until(
@@ -282,10 +286,7 @@ def test_size_zero_keeps_no_copies(app, app_config):
 def test_other_workers_heartbeats_are_not_changes(app, client, credential, cache):
     token = credential.jws
     db.session.commit()
-    api(client, token)  # loads our keys through the session
-    db.session.remove()
-    api(client, token)
-    assert len(cache) == 1
+    _warm(client, token, cache)
     generation = cache.generation
     other = ChangeFeed(db.engine)  # another worker, with its own heartbeat channel
     try:
@@ -329,13 +330,6 @@ def test_notifications_already_read_from_the_socket_are_applied(app, credential,
         assert "credential:x" in seen and "credential:y" not in seen
     finally:
         feed.close()
-
-
-def _warm(client, token, cache) -> None:  # type: ignore[no-untyped-def]
-    api(client, token)  # loads our keys through the session
-    db.session.remove()
-    api(client, token)
-    assert len(cache) == 1
 
 
 def test_savepoints_and_bulk_statements_are_forgotten_at_the_outer_commit(
